@@ -1,0 +1,12 @@
+# Link every stock baresip module from SRC into DST, keeping our own files
+file(GLOB stock "${SRC}/*.so")
+if(NOT stock)
+  message(FATAL_ERROR "no baresip modules in ${SRC}: is baresip-core installed?")
+endif()
+file(MAKE_DIRECTORY "${DST}")
+foreach(path IN LISTS stock)
+  get_filename_component(name "${path}" NAME)
+  if(NOT EXISTS "${DST}/${name}" OR IS_SYMLINK "${DST}/${name}")
+    file(CREATE_LINK "${path}" "${DST}/${name}" SYMBOLIC)
+  endif()
+endforeach()
