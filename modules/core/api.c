@@ -1,0 +1,697 @@
+/**
+ * @file api.c  The API front door: origin check, auth, routing, JSON bodies
+ *
+ * Every request passes here in this order, so a handler only ever sees a
+ * request that is allowed, authenticated, routed and (for API_JSON
+ * routes) carries a JSON object:
+ *
+ *   CORS preflight -> origin (403) -> token on /api/ paths (401)
+ *   -> route (404, 405) -> body (415, 400) -> handler
+ *
+ * Threads: main thread only.
+ */
+
+#include "sipphone.h"
+
+
+enum {
+	SEG_MAX = 12,          /* path segments we match */
+};
+
+struct route {
+	struct le le;
+	char *met;
+	char *pattern;
+	unsigned flags;
+	api_h *h;
+	void *arg;
+};
+
+struct api {
+	struct list routel;
+	struct auth *auth;
+};
+
+/* A path split at '/' */
+struct segs {
+	struct pl v[SEG_MAX];
+	size_t c;
+};
+
+
+static const char cors_methods[] = "GET, POST, DELETE, OPTIONS";
+static const char cors_headers[] = "Authorization, Content-Type";
+
+
+static void route_destructor(void *arg)
+{
+	struct route *rt = arg;
+
+	list_unlink(&rt->le);
+	mem_deref(rt->met);
+	mem_deref(rt->pattern);
+}
+
+
+static void api_destructor(void *arg)
+{
+	struct api *api = arg;
+
+	list_flush(&api->routel);
+	mem_deref(api->auth);
+}
+
+
+/**
+ * Create the API router
+ *
+ * @param apip  Returned router
+ * @param auth  Tokens and origins to check requests against
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int api_alloc(struct api **apip, struct auth *auth)
+{
+	struct api *api;
+
+	if (!apip || !auth)
+		return EINVAL;
+
+	api = mem_zalloc(sizeof(*api), api_destructor);
+	if (!api)
+		return ENOMEM;
+
+	api->auth = mem_ref(auth);
+	*apip = api;
+
+	return 0;
+}
+
+
+/**
+ * Add a route
+ *
+ * @param api      Router
+ * @param met      HTTP method
+ * @param pattern  Path; a segment "{name}" matches any one segment
+ * @param flags    enum api_flags
+ * @param h        Handler
+ * @param arg      Handler argument (also the key for api_unroute_arg)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int api_route(struct api *api, const char *met, const char *pattern,
+	      unsigned flags, api_h *h, void *arg)
+{
+	struct route *rt;
+	int err;
+
+	if (!api || !met || !pattern || pattern[0] != '/' || !h)
+		return EINVAL;
+
+	rt = mem_zalloc(sizeof(*rt), route_destructor);
+	if (!rt)
+		return ENOMEM;
+
+	rt->flags = flags;
+	rt->h = h;
+	rt->arg = arg;
+
+	err  = str_dup(&rt->met, met);
+	err |= str_dup(&rt->pattern, pattern);
+	if (err) {
+		mem_deref(rt);
+		return err;
+	}
+
+	list_append(&api->routel, &rt->le, rt);
+
+	return 0;
+}
+
+
+/** Remove every route whose handler argument is arg */
+void api_unroute_arg(struct api *api, const void *arg)
+{
+	struct le *le;
+
+	if (!api)
+		return;
+
+	le = list_head(&api->routel);
+	while (le) {
+		struct route *rt = le->data;
+
+		le = le->next;
+		if (rt->arg == arg)
+			mem_deref(rt);
+	}
+}
+
+
+static void segs_split(struct segs *s, const char *path)
+{
+	const char *p = path;
+
+	s->c = 0;
+	while (*p == '/' && s->c < SEG_MAX) {
+		const char *end = strchr(p + 1, '/');
+		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
+
+		/* a trailing slash adds no segment */
+		if (!len && !end)
+			break;
+
+		s->v[s->c].p = p + 1;
+		s->v[s->c].l = len;
+		s->c++;
+
+		if (!end)
+			return;
+		p = end;
+	}
+
+	/* more segments than any route has: match nothing */
+	if (*p == '/' && p[1])
+		s->c = SEG_MAX + 1;
+}
+
+
+static bool seg_is_param(const struct pl *seg)
+{
+	return seg->l > 2 && seg->p[0] == '{' && seg->p[seg->l - 1] == '}';
+}
+
+
+/* Match path against a route's pattern, filling req's params */
+static bool route_match(const struct route *rt, const struct segs *path,
+			struct api_req *req)
+{
+	struct segs pat;
+	size_t i;
+
+	segs_split(&pat, rt->pattern);
+	if (pat.c != path->c)
+		return false;
+
+	for (i = 0; i < pat.c; i++) {
+		if (seg_is_param(&pat.v[i])) {
+			if (!path->v[i].l)
+				return false;
+			continue;
+		}
+		if (pl_cmp(&pat.v[i], &path->v[i]))
+			return false;
+	}
+
+	if (!req)
+		return true;
+
+	for (i = 0; i < pat.c && req->paramc < API_PARAM_MAX; i++) {
+		if (!seg_is_param(&pat.v[i]))
+			continue;
+
+		/* names point into the pattern: "{call}" -> "call" */
+		req->pnamev[req->paramc] = pat.v[i].p + 1;
+		if (pl_strdup(&req->paramv[req->paramc], &path->v[i]))
+			return false;
+		req->paramc++;
+	}
+
+	return true;
+}
+
+
+/**
+ * A path parameter by name
+ *
+ * @param req   Request
+ * @param name  Parameter name as in the pattern, without braces
+ *
+ * @return its value, or NULL
+ */
+const char *api_param(const struct api_req *req, const char *name)
+{
+	size_t i, len = str_len(name);
+
+	if (!req || !len)
+		return NULL;
+
+	for (i = 0; i < req->paramc; i++) {
+		if (0 == strncmp(req->pnamev[i], name, len) &&
+		    req->pnamev[i][len] == '}')
+			return req->paramv[i];
+	}
+
+	return NULL;
+}
+
+
+/**
+ * A query parameter
+ *
+ * @param req   Request
+ * @param name  Parameter name
+ * @param val   Returned value (points into the request)
+ *
+ * @return 0 if found, ENOENT if absent
+ */
+int api_query(const struct api_req *req, const char *name, struct pl *val)
+{
+	struct pl rest, item, n, v;
+	size_t len = str_len(name);
+
+	if (!req || !len || !val)
+		return EINVAL;
+
+	pl_set_str(&rest, req->wr->query);
+	while (rest.l) {
+		const char *amp = pl_strchr(&rest, '&');
+
+		item.p = rest.p;
+		item.l = amp ? (size_t)(amp - rest.p) : rest.l;
+
+		if (0 == re_regex(item.p, item.l, "[^=]+=[^]*", &n, &v) &&
+		    0 == pl_strcmp(&n, name)) {
+			*val = v;
+			return 0;
+		}
+		if (0 == pl_strcmp(&item, name)) {
+			val->p = item.p + item.l;
+			val->l = 0;
+			return 0;
+		}
+
+		if (!amp)
+			break;
+		rest.p = amp + 1;
+		rest.l -= item.l + 1;
+	}
+
+	return ENOENT;
+}
+
+
+/**
+ * An unsigned integer query parameter
+ *
+ * @param req   Request
+ * @param name  Parameter name
+ * @param valp  Returned value, untouched when the parameter is absent
+ *
+ * @return 0 if found or absent, EINVAL if it is not an unsigned integer
+ */
+int api_query_u64(const struct api_req *req, const char *name,
+		  uint64_t *valp)
+{
+	struct pl v;
+	uint64_t n = 0;
+	size_t i;
+
+	if (api_query(req, name, &v))
+		return 0;
+
+	if (!v.l || v.l > 19)
+		return EINVAL;
+
+	for (i = 0; i < v.l; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return EINVAL;
+		n = n * 10 + (uint64_t)(v.p[i] - '0');
+	}
+
+	*valp = n;
+
+	return 0;
+}
+
+
+/* CORS headers for a listed cross-origin browser; none for the rest */
+static int cors_print(struct re_printf *pf, const struct api_req *req)
+{
+	const char *origin = req->wr->origin;
+
+	if (!origin || !auth_origin_listed(req->api->auth, origin))
+		return 0;
+
+	return re_hprintf(pf, "Access-Control-Allow-Origin: %s\r\n"
+			  "Vary: Origin\r\n", origin);
+}
+
+
+static int reply_send(struct api_req *req, uint16_t status,
+		      const char *xhdrs, const char *ctype,
+		      const char *body)
+{
+	char *hdrs = NULL;
+	int err;
+
+	if (req->replied)
+		return EALREADY;
+	req->replied = true;
+
+	err = re_sdprintf(&hdrs, "Cache-Control: no-store\r\n%H%s",
+			  cors_print, req, xhdrs ? xhdrs : "");
+	if (err)
+		return err;
+
+	err = web_reply(req->wr->conn, status, hdrs, ctype,
+			body ? "%s" : NULL, body);
+	mem_deref(hdrs);
+
+	return err;
+}
+
+
+/**
+ * Answer with a JSON body
+ *
+ * @param req     Request
+ * @param status  HTTP status
+ * @param body    JSON value (reference stolen)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int api_reply(struct api_req *req, uint16_t status, json_t *body)
+{
+	char *s = NULL;
+	int err;
+
+	if (!req || !body) {
+		json_decref(body);
+		return EINVAL;
+	}
+
+	err = jx_dumps(&s, body);
+	json_decref(body);
+	if (err)
+		return api_error(req, 500, "internal_error",
+				 "could not encode the reply");
+
+	err = reply_send(req, status, NULL, "application/json", s);
+	mem_deref(s);
+
+	return err;
+}
+
+
+/** Answer with a non-JSON body, e.g. text/plain */
+int api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
+		   const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int err;
+
+	if (!req || !ctype || !fmt)
+		return EINVAL;
+
+	va_start(ap, fmt);
+	err = re_vsdprintf(&s, fmt, ap);
+	va_end(ap);
+	if (err)
+		return err;
+
+	err = reply_send(req, status, NULL, ctype, s);
+	mem_deref(s);
+
+	return err;
+}
+
+
+static int error_send(struct api_req *req, uint16_t status,
+		      const char *xhdrs, const char *code,
+		      const char *fmt, va_list ap)
+{
+	char *msg = NULL, *s = NULL;
+	json_t *body;
+	int err;
+
+	err = re_vsdprintf(&msg, fmt, ap);
+	if (err)
+		return err;
+
+	body = json_pack("{s:{s:s, s:s}}", "error", "code", code,
+			 "message", msg);
+	err = body ? jx_dumps(&s, body) : ENOMEM;
+	json_decref(body);
+
+	debug("api: %s %s -> %u %s: %s\n", req->wr->met, req->wr->path,
+	      status, code, msg);
+
+	if (!err)
+		err = reply_send(req, status, xhdrs, "application/json", s);
+
+	mem_deref(msg);
+	mem_deref(s);
+
+	return err;
+}
+
+
+/**
+ * Answer with an error: {"error":{"code","message"}}
+ *
+ * @param req     Request
+ * @param status  HTTP status
+ * @param code    snake_case error code
+ * @param fmt     Human message (re_printf format)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int api_error(struct api_req *req, uint16_t status, const char *code,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	if (!req || !code || !fmt)
+		return EINVAL;
+
+	va_start(ap, fmt);
+	err = error_send(req, status, NULL, code, fmt, ap);
+	va_end(ap);
+
+	return err;
+}
+
+
+static void error_hdr(struct api_req *req, uint16_t status,
+		      const char *xhdrs, const char *code,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)error_send(req, status, xhdrs, code, fmt, ap);
+	va_end(ap);
+}
+
+
+static void preflight(struct api_req *req)
+{
+	const char *origin = req->wr->origin;
+	char *hdrs = NULL;
+
+	if (origin && !auth_origin_listed(req->api->auth, origin)) {
+		api_error(req, 403, "origin_not_allowed",
+			  "origin %s is not allowed", origin);
+		return;
+	}
+
+	if (re_sdprintf(&hdrs, "Allow: %s\r\n"
+			"Access-Control-Allow-Methods: %s\r\n"
+			"Access-Control-Allow-Headers: %s\r\n"
+			"Access-Control-Max-Age: 600\r\n",
+			cors_methods, cors_methods, cors_headers)) {
+		api_error(req, 500, "internal_error", "out of memory");
+		return;
+	}
+
+	(void)reply_send(req, 204, hdrs, NULL, NULL);
+	mem_deref(hdrs);
+}
+
+
+static bool ctype_is_json(const char *ctype)
+{
+	struct pl type;
+
+	if (!ctype)
+		return false;
+
+	if (re_regex(ctype, strlen(ctype), "[ \t]*[^ \t;]+", NULL, &type))
+		return false;
+
+	return 0 == pl_strcasecmp(&type, "application/json");
+}
+
+
+/* Read the body of an API_JSON route; false when an error was sent */
+static bool body_decode(struct api_req *req)
+{
+	const struct mbuf *mb = req->wr->body;
+	size_t len = mb ? mb->end : 0;
+	json_error_t jerr;
+
+	if (!len) {
+		req->body = json_object();
+		if (!req->body) {
+			api_error(req, 500, "internal_error", "out of memory");
+			return false;
+		}
+		return true;
+	}
+
+	if (!ctype_is_json(req->wr->ctype)) {
+		api_error(req, 415, "unsupported_media_type",
+			  "the body must be application/json");
+		return false;
+	}
+
+	req->body = json_loadb((const char *)mb->buf, len,
+			       JSON_REJECT_DUPLICATES, &jerr);
+	if (!req->body) {
+		api_error(req, 400, "invalid_json",
+			  "invalid JSON at line %d column %d: %s",
+			  jerr.line, jerr.column, jerr.text);
+		return false;
+	}
+
+	if (!json_is_object(req->body)) {
+		api_error(req, 400, "invalid_json",
+			  "the body must be a JSON object");
+		return false;
+	}
+
+	return true;
+}
+
+
+struct allow {
+	const struct api *api;
+	const struct segs *path;
+};
+
+
+/* "Allow: GET, POST\r\n" for a path: the methods its routes take */
+static int allow_print(struct re_printf *pf, const struct allow *al)
+{
+	const struct api *api = al->api;
+	const struct segs *path = al->path;
+	struct le *le;
+	bool first = true;
+	int err = re_hprintf(pf, "Allow: ");
+
+	for (le = list_head(&api->routel); le; le = le->next) {
+		const struct route *rt = le->data;
+
+		if (!route_match(rt, path, NULL))
+			continue;
+		err |= re_hprintf(pf, "%s%s", first ? "" : ", ", rt->met);
+		first = false;
+	}
+
+	return err | re_hprintf(pf, "\r\n");
+}
+
+
+static void dispatch(struct api_req *req)
+{
+	struct api *api = req->api;
+	const struct web_req *wr = req->wr;
+	const struct route *found = NULL;
+	bool path_known = false;
+	struct segs path;
+	struct le *le;
+
+	segs_split(&path, wr->path);
+
+	for (le = list_head(&api->routel); le; le = le->next) {
+		const struct route *rt = le->data;
+
+		if (!route_match(rt, &path, NULL))
+			continue;
+
+		path_known = true;
+		if (0 == str_casecmp(rt->met, wr->met)) {
+			found = rt;
+			break;
+		}
+	}
+
+	/* everything under /api/ needs a token, even unknown paths, so a
+	   client without one learns nothing about the routes */
+	if ((!found || !(found->flags & API_PUBLIC)) &&
+	    0 == strncmp(wr->path, "/api/", 5) &&
+	    !auth_bearer_ok(api->auth, wr->authz)) {
+		error_hdr(req, 401, "WWW-Authenticate: Bearer\r\n",
+			  "unauthorized", "a valid bearer token is required");
+		return;
+	}
+
+	if (!path_known) {
+		api_error(req, 404, "not_found", "no such resource: %s",
+			  wr->path);
+		return;
+	}
+
+	if (!found) {
+		struct allow al = {api, &path};
+		char *allow = NULL;
+
+		if (re_sdprintf(&allow, "%H", allow_print, &al)) {
+			api_error(req, 500, "internal_error", "out of memory");
+			return;
+		}
+		error_hdr(req, 405, allow, "method_not_allowed",
+			  "%s is not allowed on %s", wr->met, wr->path);
+		mem_deref(allow);
+		return;
+	}
+
+	if (!route_match(found, &path, req)) {
+		api_error(req, 500, "internal_error", "out of memory");
+		return;
+	}
+
+	if ((found->flags & API_JSON) && !body_decode(req))
+		return;
+
+	found->h(req, found->arg);
+
+	if (!req->replied) {
+		warning("api: %s %s: handler gave no answer\n",
+			wr->met, wr->path);
+		api_error(req, 500, "internal_error", "no answer");
+	}
+}
+
+
+/**
+ * Handle one HTTP request (a web_req_h)
+ *
+ * @param wr   The request
+ * @param arg  The router (struct api)
+ */
+void api_handle(const struct web_req *wr, void *arg)
+{
+	struct api_req req;
+	size_t i;
+
+	memset(&req, 0, sizeof(req));
+	req.wr = wr;
+	req.api = arg;
+
+	if (0 == str_casecmp(wr->met, "OPTIONS"))
+		preflight(&req);
+	else if (!auth_origin_ok(req.api->auth, wr->origin, wr->host))
+		api_error(&req, 403, "origin_not_allowed",
+			  "origin %s is not allowed", wr->origin);
+	else
+		dispatch(&req);
+
+	for (i = 0; i < req.paramc; i++)
+		mem_deref(req.paramv[i]);
+	json_decref(req.body);
+}

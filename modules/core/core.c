@@ -1,0 +1,257 @@
+/**
+ * @file core.c  The one core instance both modules share
+ *
+ * The first module to open the core builds it from the baresip config;
+ * later ones take a reference. It holds the HTTP server, the router with
+ * its auth, and the event bus.
+ *
+ * Config keys read here (see docs/config.md):
+ *
+ \verbatim
+  httpctl_listen     0.0.0.0:8000   # address of REST, WebSocket, console
+  httpctl_token      <token>        # repeatable; generated if none
+  httpctl_origin     <origin>       # repeatable; allowed browser origins
+  httpctl_state_dir  <dir>          # default: <config dir>/state
+ \endverbatim
+ *
+ * Threads: main thread only.
+ */
+
+#include <sys/stat.h>
+#include "sipphone.h"
+
+
+enum {
+	EVENTS_KEEP = 10000,   /* events the in-memory log keeps */
+};
+
+/* The core's single piece of module state */
+static struct sp_core *core_inst;
+
+
+static void core_destructor(void *arg)
+{
+	struct sp_core *core = arg;
+
+	mem_deref(core->web);
+	mem_deref(core->api);
+	mem_deref(core->auth);
+	mem_deref(core->bus);
+	mem_deref(core->state_dir);
+
+	if (core_inst == core)
+		core_inst = NULL;
+}
+
+
+static int token_handler(const struct pl *val, void *arg)
+{
+	struct auth *auth = arg;
+	char *tok = NULL;
+	int err;
+
+	err = pl_strdup(&tok, val);
+	if (!err)
+		err = auth_add_token(auth, tok);
+	mem_deref(tok);
+
+	if (err)
+		warning("httpctl: httpctl_token: invalid token (%m)\n", err);
+
+	return err;
+}
+
+
+static int origin_handler(const struct pl *val, void *arg)
+{
+	struct auth *auth = arg;
+	char *origin = NULL;
+	int err;
+
+	err = pl_strdup(&origin, val);
+	if (!err)
+		err = auth_add_origin(auth, origin);
+	mem_deref(origin);
+
+	return err;
+}
+
+
+static int state_dir_init(struct sp_core *core, const struct conf *conf)
+{
+	char path[512];
+	int err;
+
+	if (0 == conf_get_str(conf, "httpctl_state_dir", path, sizeof(path)))
+		return str_dup(&core->state_dir, path);
+
+	err = conf_path_get(path, sizeof(path));
+	if (err)
+		return err;
+
+	return re_sdprintf(&core->state_dir, "%s/state", path);
+}
+
+
+static int state_dir_make(const char *dir)
+{
+	struct stat st;
+
+	if (0 == mkdir(dir, 0700))
+		return 0;
+	if (errno != EEXIST)
+		return errno;
+	if (stat(dir, &st))
+		return errno;
+
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+
+static int auth_init(struct sp_core *core, const struct conf *conf)
+{
+	char *token = NULL;
+	int err;
+
+	err = auth_alloc(&core->auth);
+	if (err)
+		return err;
+
+	err  = conf_apply(conf, "httpctl_token", token_handler, core->auth);
+	err |= conf_apply(conf, "httpctl_origin", origin_handler, core->auth);
+	if (err)
+		return EINVAL;
+
+	if (auth_token_count(core->auth))
+		return 0;
+
+	err = auth_token_load(core->auth, core->state_dir, &token);
+	if (err) {
+		warning("httpctl: token file in %s: %m\n",
+			core->state_dir, err);
+		return err;
+	}
+
+	/* shown once, when made; afterwards it is only in the file */
+	if (token) {
+		info("httpctl: generated an API token (kept in %s/token):\n"
+		     "httpctl:     %s\n", core->state_dir, token);
+		mem_deref(token);
+	}
+
+	return 0;
+}
+
+
+static int listen_addr(struct sa *laddr, const struct conf *conf)
+{
+	char str[128] = "0.0.0.0:8000";
+	int err;
+
+	(void)conf_get_str(conf, "httpctl_listen", str, sizeof(str));
+
+	err = sa_decode(laddr, str, strlen(str));
+	if (err)
+		warning("httpctl: httpctl_listen: '%s' is not an"
+			" address:port\n", str);
+
+	return err;
+}
+
+
+static void healthz(struct api_req *req, void *arg)
+{
+	(void)arg;
+
+	api_reply(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+
+static int core_alloc(struct sp_core **corep)
+{
+	const struct conf *conf = conf_cur();
+	struct web_prm prm;
+	struct sp_core *core;
+	int err;
+
+	core = mem_zalloc(sizeof(*core), core_destructor);
+	if (!core)
+		return ENOMEM;
+
+	core->start_ms = sptime_now_ms();
+	memset(&prm, 0, sizeof(prm));
+	prm.body_max = API_BODY_MAX;
+
+	err = listen_addr(&prm.laddr, conf);
+	if (err)
+		goto out;
+
+	err = state_dir_init(core, conf);
+	if (err)
+		goto out;
+
+	err = state_dir_make(core->state_dir);
+	if (err) {
+		warning("httpctl: state directory %s: %m\n",
+			core->state_dir, err);
+		goto out;
+	}
+
+	err = auth_init(core, conf);
+	if (err)
+		goto out;
+
+	err  = api_alloc(&core->api, core->auth);
+	err |= evbus_alloc(&core->bus, EVENTS_KEEP);
+	if (err)
+		goto out;
+
+	err = api_route(core->api, "GET", "/healthz", API_PUBLIC,
+			healthz, NULL);
+	if (err)
+		goto out;
+
+	err = web_alloc(&core->web, &prm, api_handle, core->api);
+	if (err)
+		goto out;
+
+	info("httpctl: REST and WebSocket API on http://%J\n",
+	     web_laddr(core->web));
+
+ out:
+	if (err)
+		mem_deref(core);
+	else
+		*corep = core;
+
+	return err;
+}
+
+
+/**
+ * Open the shared core, building it on first use
+ *
+ * @param corep  Returned reference; mem_deref() it when done
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sp_core_open(struct sp_core **corep)
+{
+	int err;
+
+	if (!corep)
+		return EINVAL;
+
+	if (core_inst) {
+		*corep = mem_ref(core_inst);
+		return 0;
+	}
+
+	err = core_alloc(&core_inst);
+	if (err)
+		return err;
+
+	*corep = core_inst;
+
+	return 0;
+}

@@ -1,0 +1,186 @@
+/**
+ * @file sipphone.h  The shared core both sipphone modules link
+ *
+ * libsipphone.so is loaded once per process (DT_NEEDED of httpctl.so and
+ * wsaudio.so), so the objects it holds are shared by both modules: the
+ * web server, the API router, auth and the event bus.
+ *
+ * Threads: every function here must be called on the libre main thread.
+ */
+
+#ifndef SIPPHONE_H
+#define SIPPHONE_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sp_json.h"
+#include <rem.h>
+#include "bsapi.h"
+
+
+/*
+ * Time
+ */
+
+uint64_t sptime_now_ms(void);
+int sptime_fmt(char *buf, size_t sz, uint64_t unix_ms);
+
+/* Room for "2026-11-26T07:04:21.123Z" and its NUL */
+#define SPTIME_STRLEN 32
+
+
+/*
+ * JSON helpers (jansson)
+ */
+
+json_t *jx_str(const char *s);
+json_t *jx_time(uint64_t unix_ms);
+int jx_dumps(char **strp, const json_t *json);
+
+
+/*
+ * Web server (web.c): HTTP/1.1 on libwebsockets inside the re main loop
+ */
+
+struct web;
+struct web_conn;
+
+/** A complete HTTP request; valid until the reply is written */
+struct web_req {
+	struct web_conn *conn;
+	const char *met;    /* "GET", "POST", ...                    */
+	char *path;         /* decoded path, no query                */
+	char *query;        /* decoded "a=1&b=2", "" if none         */
+	char *authz;        /* Authorization header, or NULL         */
+	char *origin;       /* Origin header, or NULL                */
+	char *host;         /* Host header, or NULL                  */
+	char *ctype;        /* Content-Type header, or NULL          */
+	struct mbuf *body;  /* request body (pos 0), maybe empty     */
+};
+
+struct web_prm {
+	struct sa laddr;    /* listen address; port 0 picks one      */
+	size_t body_max;    /* larger bodies are answered with 413   */
+};
+
+typedef void (web_req_h)(const struct web_req *req, void *arg);
+
+int web_alloc(struct web **webp, const struct web_prm *prm,
+	      web_req_h *reqh, void *arg);
+const struct sa *web_laddr(const struct web *web);
+const struct sa *web_conn_peer(const struct web_conn *conn);
+int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
+	      const char *ctype, const char *fmt, ...);
+int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
+	       const char *ctype, const char *fmt, va_list ap);
+
+
+/*
+ * Auth (auth.c): bearer tokens and browser origins
+ */
+
+struct auth;
+
+int  auth_alloc(struct auth **authp);
+int  auth_add_token(struct auth *auth, const char *token);
+int  auth_add_origin(struct auth *auth, const char *origin);
+size_t auth_token_count(const struct auth *auth);
+bool auth_bearer_ok(const struct auth *auth, const char *authz);
+bool auth_origin_ok(const struct auth *auth, const char *origin,
+		    const char *host);
+bool auth_origin_listed(const struct auth *auth, const char *origin);
+int  auth_token_load(struct auth *auth, const char *state_dir,
+		     char **newp);
+
+
+/*
+ * API (api.c): routing, auth and CORS in front of the handlers
+ */
+
+struct api;
+
+enum {
+	API_PARAM_MAX = 4,
+	API_BODY_MAX = 65536,
+};
+
+enum api_flags {
+	API_PUBLIC = 1 << 0,   /* no token needed                    */
+	API_JSON   = 1 << 1,   /* the body must be a JSON object     */
+};
+
+/** One API request as a route handler sees it */
+struct api_req {
+	const struct web_req *wr;
+	struct api *api;
+	const char *pnamev[API_PARAM_MAX];  /* "{call}" -> "call"     */
+	char *paramv[API_PARAM_MAX];        /* its value in the path  */
+	size_t paramc;
+	json_t *body;          /* the JSON object (API_JSON), or NULL */
+	bool replied;
+};
+
+typedef void (api_h)(struct api_req *req, void *arg);
+
+int  api_alloc(struct api **apip, struct auth *auth);
+int  api_route(struct api *api, const char *met, const char *pattern,
+	       unsigned flags, api_h *h, void *arg);
+void api_unroute_arg(struct api *api, const void *arg);
+void api_handle(const struct web_req *wr, void *arg);
+
+const char *api_param(const struct api_req *req, const char *name);
+int  api_query(const struct api_req *req, const char *name, struct pl *val);
+int  api_query_u64(const struct api_req *req, const char *name,
+		   uint64_t *valp);
+int  api_reply(struct api_req *req, uint16_t status, json_t *body);
+int  api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
+		    const char *fmt, ...);
+int  api_error(struct api_req *req, uint16_t status, const char *code,
+	       const char *fmt, ...);
+
+
+/*
+ * Event bus (evbus.c): publish once to every subscriber and the log
+ */
+
+struct evbus;
+struct evbus_sub;
+
+/** A published event; the envelope is its JSON text */
+struct evbus_event {
+	uint64_t seq;
+	const char *id;        /* "evt_..."                          */
+	const char *type;      /* "call.incoming", ...               */
+	uint64_t time_ms;      /* unix ms                            */
+	const char *json;      /* the whole envelope, compact JSON   */
+};
+
+typedef void (evbus_h)(const struct evbus_event *ev, void *arg);
+
+int  evbus_alloc(struct evbus **busp, size_t keep);
+int  evbus_subscribe(struct evbus_sub **subp, struct evbus *bus,
+		     evbus_h *h, void *arg);
+int  evbus_publish(struct evbus *bus, const char *type, json_t *data);
+uint64_t evbus_last_seq(const struct evbus *bus);
+uint64_t evbus_published(const struct evbus *bus);
+int  evbus_list(const struct evbus *bus, uint64_t after, size_t limit,
+		struct mbuf *mb, uint64_t *lastp);
+
+
+/*
+ * Core (core.c): the one instance both modules share
+ */
+
+struct sp_core {
+	struct auth *auth;
+	struct api *api;
+	struct web *web;
+	struct evbus *bus;
+	char *state_dir;
+	uint64_t start_ms;     /* unix ms at start                   */
+};
+
+int sp_core_open(struct sp_core **corep);
+
+#endif
