@@ -1,0 +1,51 @@
+/**
+ * @file stubs.c  Stand-ins for baresip's log functions in unit tests
+ *
+ * Our code logs through baresip (which the test binaries do not load);
+ * these print to stderr with libre's formatter so %m, %r, %J still work.
+ */
+
+#include <stdarg.h>
+#include <re.h>
+#include "unit.h"
+#include "bsapi.h"
+
+
+static void vlog_stderr(const char *lvl, const char *fmt, va_list ap)
+{
+	(void)re_fprintf(stderr, "[%s] ", lvl);
+	(void)re_vfprintf(stderr, fmt, ap);
+}
+
+
+void debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!getenv("UNIT_DEBUG"))
+		return;
+
+	va_start(ap, fmt);
+	vlog_stderr("debug", fmt, ap);
+	va_end(ap);
+}
+
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_stderr("info", fmt, ap);
+	va_end(ap);
+}
+
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_stderr("warning", fmt, ap);
+	va_end(ap);
+}

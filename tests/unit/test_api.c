@@ -1,0 +1,360 @@
+/**
+ * @file test_api.c  The API front door: origin, auth, routing, bodies
+ *
+ * web_vreply() is replaced here by a recorder, so each test sees exactly
+ * what the server would have written.
+ */
+
+#include "unit.h"
+#include "sipphone.h"
+
+
+static struct {
+	uint16_t status;
+	char *hdrs;
+	char *body;
+	int calls;
+} rep;
+
+
+int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
+	       const char *ctype, const char *fmt, va_list ap)
+{
+	(void)conn;
+	(void)ctype;
+
+	rep.status = status;
+	rep.calls++;
+	mem_deref(rep.hdrs);
+	mem_deref(rep.body);
+	rep.hdrs = NULL;
+	rep.body = NULL;
+	str_dup(&rep.hdrs, hdrs ? hdrs : "");
+	if (fmt)
+		re_vsdprintf(&rep.body, fmt, ap);
+
+	return 0;
+}
+
+
+int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
+	      const char *ctype, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = web_vreply(conn, status, hdrs, ctype, fmt, ap);
+	va_end(ap);
+
+	return err;
+}
+
+
+static void rep_clear(void)
+{
+	rep.hdrs = mem_deref(rep.hdrs);
+	rep.body = mem_deref(rep.body);
+	memset(&rep, 0, sizeof(rep));
+}
+
+
+/* What the handlers saw */
+static char seen_call[64];
+static json_t *seen_body;
+
+
+static void h_get(struct api_req *req, void *arg)
+{
+	(void)arg;
+	str_ncpy(seen_call, api_param(req, "call"), sizeof(seen_call));
+	api_reply(req, 200, json_pack("{s:b}", "ok", 1));
+}
+
+
+static void h_post(struct api_req *req, void *arg)
+{
+	(void)arg;
+	json_decref(seen_body);
+	seen_body = json_incref(req->body);
+	api_reply(req, 201, json_object());
+}
+
+
+static void h_silent(struct api_req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+}
+
+
+static void h_query(struct api_req *req, void *arg)
+{
+	uint64_t after = 7;
+	(void)arg;
+
+	if (api_query_u64(req, "after", &after)) {
+		api_error(req, 400, "invalid_query", "bad after");
+		return;
+	}
+	api_reply(req, 200, json_pack("{s:I}", "after", (json_int_t)after));
+}
+
+
+struct fixture {
+	struct auth *auth;
+	struct api *api;
+};
+
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	memset(&f, 0, sizeof(f));
+	if (auth_alloc(&f.auth) || auth_add_token(f.auth, "tok") ||
+	    auth_add_origin(f.auth, "https://app.example") ||
+	    api_alloc(&f.api, f.auth))
+		return -1;
+
+	api_route(f.api, "GET", "/healthz", API_PUBLIC, h_get, NULL);
+	api_route(f.api, "GET", "/api/v1/calls/{call}", 0, h_get, NULL);
+	api_route(f.api, "DELETE", "/api/v1/calls/{call}", 0, h_get, NULL);
+	api_route(f.api, "POST", "/api/v1/calls", API_JSON, h_post, NULL);
+	api_route(f.api, "GET", "/api/v1/silent", 0, h_silent, NULL);
+	api_route(f.api, "GET", "/api/v1/events", 0, h_query, NULL);
+
+	*state = &f;
+	return 0;
+}
+
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	mem_deref(f->api);
+	mem_deref(f->auth);
+	json_decref(seen_body);
+	seen_body = NULL;
+	rep_clear();
+
+	return 0;
+}
+
+
+/* Run one request through the router */
+static void run(struct fixture *f, const char *met, const char *path,
+		const char *query, const char *authz, const char *origin,
+		const char *ctype, const char *body)
+{
+	struct web_req wr;
+
+	rep_clear();
+	memset(&wr, 0, sizeof(wr));
+	wr.met = met;
+	str_dup(&wr.path, path);
+	str_dup(&wr.query, query ? query : "");
+	if (authz)
+		str_dup(&wr.authz, authz);
+	if (origin)
+		str_dup(&wr.origin, origin);
+	str_dup(&wr.host, "pi:8000");
+	if (ctype)
+		str_dup(&wr.ctype, ctype);
+	wr.body = mbuf_alloc(64);
+	if (body)
+		mbuf_write_str(wr.body, body);
+
+	api_handle(&wr, f->api);
+
+	mem_deref(wr.path);
+	mem_deref(wr.query);
+	mem_deref(wr.authz);
+	mem_deref(wr.origin);
+	mem_deref(wr.host);
+	mem_deref(wr.ctype);
+	mem_deref(wr.body);
+}
+
+
+static const char *err_code(void)
+{
+	static char code[64];
+	json_t *j = json_loads(rep.body, 0, NULL);
+
+	str_ncpy(code, json_string_value(json_object_get(
+			json_object_get(j, "error"), "code")), sizeof(code));
+	json_decref(j);
+
+	return code;
+}
+
+
+static void routes_and_params(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f, "GET", "/api/v1/calls/call_ab12", NULL, "Bearer tok", NULL,
+	    NULL, NULL);
+	assert_int_equal(200, rep.status);
+	assert_string_equal("call_ab12", seen_call);
+
+	/* a trailing slash is the same resource */
+	run(f, "GET", "/api/v1/calls/x9/", NULL, "Bearer tok", NULL,
+	    NULL, NULL);
+	assert_int_equal(200, rep.status);
+	assert_string_equal("x9", seen_call);
+
+	run(f, "GET", "/api/v1/nope", NULL, "Bearer tok", NULL, NULL, NULL);
+	assert_int_equal(404, rep.status);
+	assert_string_equal("not_found", err_code());
+
+	run(f, "GET", "/api/v1/calls/a/b/c", NULL, "Bearer tok", NULL,
+	    NULL, NULL);
+	assert_int_equal(404, rep.status);
+
+	run(f, "PUT", "/api/v1/calls/x", NULL, "Bearer tok", NULL, NULL,
+	    NULL);
+	assert_int_equal(405, rep.status);
+	assert_string_equal("method_not_allowed", err_code());
+	assert_non_null(strstr(rep.hdrs, "Allow: GET, DELETE\r\n"));
+
+	/* a handler that forgets to answer still gets an answer */
+	run(f, "GET", "/api/v1/silent", NULL, "Bearer tok", NULL, NULL,
+	    NULL);
+	assert_int_equal(500, rep.status);
+	assert_int_equal(1, rep.calls);
+}
+
+
+static void auth_on_every_api_path(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f, "GET", "/api/v1/calls/x", NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(401, rep.status);
+	assert_string_equal("unauthorized", err_code());
+	assert_non_null(strstr(rep.hdrs, "WWW-Authenticate: Bearer\r\n"));
+
+	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer wrong", NULL, NULL,
+	    NULL);
+	assert_int_equal(401, rep.status);
+
+	/* unknown /api/ paths do not reveal themselves without a token */
+	run(f, "GET", "/api/v1/nope", NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(401, rep.status);
+
+	run(f, "GET", "/healthz", NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(200, rep.status);
+}
+
+
+static void json_bodies(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    "application/json; charset=utf-8", "{\"line\":\"100\"}");
+	assert_int_equal(201, rep.status);
+	assert_string_equal("100", json_string_value(
+				json_object_get(seen_body, "line")));
+
+	/* no body at all is an empty object */
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL, NULL,
+	    NULL);
+	assert_int_equal(201, rep.status);
+	assert_int_equal(0, json_object_size(seen_body));
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    "text/plain", "{\"line\":\"100\"}");
+	assert_int_equal(415, rep.status);
+	assert_string_equal("unsupported_media_type", err_code());
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    "application/json", "{\"line\":");
+	assert_int_equal(400, rep.status);
+	assert_string_equal("invalid_json", err_code());
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    "application/json", "[1,2]");
+	assert_int_equal(400, rep.status);
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    "application/json", "{\"a\":1,\"a\":2}");
+	assert_int_equal(400, rep.status);
+}
+
+
+static void origins_and_cors(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
+	    "http://evil.example", NULL, NULL);
+	assert_int_equal(403, rep.status);
+	assert_string_equal("origin_not_allowed", err_code());
+
+	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
+	    "https://app.example", NULL, NULL);
+	assert_int_equal(200, rep.status);
+	assert_non_null(strstr(rep.hdrs, "Access-Control-Allow-Origin: "
+			       "https://app.example\r\n"));
+
+	/* same origin: served, and no CORS header is needed */
+	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
+	    "http://pi:8000", NULL, NULL);
+	assert_int_equal(200, rep.status);
+	assert_null(strstr(rep.hdrs, "Access-Control-Allow-Origin"));
+
+	run(f, "OPTIONS", "/api/v1/calls", NULL, NULL, "https://app.example",
+	    NULL, NULL);
+	assert_int_equal(204, rep.status);
+	assert_non_null(strstr(rep.hdrs, "Access-Control-Allow-Headers: "
+			       "Authorization, Content-Type\r\n"));
+
+	run(f, "OPTIONS", "/api/v1/calls", NULL, NULL, "http://evil.example",
+	    NULL, NULL);
+	assert_int_equal(403, rep.status);
+}
+
+
+static void queries(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f, "GET", "/api/v1/events", "limit=3&after=42", "Bearer tok",
+	    NULL, NULL, NULL);
+	assert_int_equal(200, rep.status);
+	assert_string_equal("{\"after\":42}", rep.body);
+
+	run(f, "GET", "/api/v1/events", NULL, "Bearer tok", NULL, NULL, NULL);
+	assert_string_equal("{\"after\":7}", rep.body);
+
+	run(f, "GET", "/api/v1/events", "after=-1", "Bearer tok", NULL,
+	    NULL, NULL);
+	assert_int_equal(400, rep.status);
+	run(f, "GET", "/api/v1/events", "after=abc", "Bearer tok", NULL,
+	    NULL, NULL);
+	assert_int_equal(400, rep.status);
+	run(f, "GET", "/api/v1/events", "after=", "Bearer tok", NULL,
+	    NULL, NULL);
+	assert_int_equal(400, rep.status);
+	run(f, "GET", "/api/v1/events", "after=99999999999999999999",
+	    "Bearer tok", NULL, NULL, NULL);
+	assert_int_equal(400, rep.status);
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(routes_and_params),
+		cmocka_unit_test(auth_on_every_api_path),
+		cmocka_unit_test(json_bodies),
+		cmocka_unit_test(origins_and_cors),
+		cmocka_unit_test(queries),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,14 @@
+/**
+ * @file unit.h  Shared includes for the C unit tests (cmocka)
+ *
+ * Leaks are checked by running every test binary under valgrind (see
+ * CMakeLists.txt): Debian's libre is built without mem_get_stat().
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
