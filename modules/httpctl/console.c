@@ -1,0 +1,170 @@
+/**
+ * @file console.c  baresip console commands for debugging
+ *
+ *   /lines         the lines, registered or not
+ *   /calls         active and recent calls
+ *   /ring [line]   ring the phone (as POST /api/v1/calls)
+ *   /events [n]    the last n events (default 10)
+ */
+
+#include "sipphone.h"
+#include "httpctl.h"
+
+
+/*
+ * baresip's command handlers get no argument of ours: this is the way
+ * back to the module.
+ */
+static struct httpctl *console_ctl;
+
+
+static int cmd_lines(struct re_printf *pf, void *arg)
+{
+	struct le *le;
+	int err = 0;
+	(void)arg;
+
+	le = list_head(lines_list(console_ctl->lines));
+	if (!le)
+		return re_hprintf(pf, "no line has registered yet\n");
+
+	for (; le; le = le->next) {
+		const struct line *l = le->data;
+		const char *callid;
+		enum line_state st;
+
+		st = calls_line_state(console_ctl->calls, l->id, &callid);
+
+		err |= re_hprintf(pf, "%-6s %-12s %-8s %s  from %J  %us left"
+				  "  %s%s\n",
+				  l->id,
+				  l->registered ? "registered" : "offline",
+				  line_state_name(st),
+				  l->contact ? l->contact : "-", &l->src,
+				  line_expires_left(l),
+				  l->user_agent ? l->user_agent : "",
+				  callid ? callid : "");
+	}
+
+	return err;
+}
+
+
+static int calls_print(struct re_printf *pf, struct list *l)
+{
+	struct le *le;
+	int err = 0;
+
+	for (le = list_head(l); le; le = le->next) {
+		const struct pcall *pc = le->data;
+
+		err |= re_hprintf(pf, "%s  line %-6s %-10s %-8s dialed %-8s"
+				  " %s\n", pc->id, pc->line,
+				  pc->dir == PCALL_FROM_PHONE ? "from_phone"
+							      : "to_phone",
+				  pcall_state_name(pc->state),
+				  pc->dialed ? pc->dialed : "-",
+				  pc->end_reason ? pc->end_reason : "");
+	}
+
+	return err;
+}
+
+
+static int cmd_calls(struct re_printf *pf, void *arg)
+{
+	struct calls *calls = console_ctl->calls;
+	int err;
+	(void)arg;
+
+	if (list_isempty(calls_active(calls)) &&
+	    list_isempty(calls_ended(calls)))
+		return re_hprintf(pf, "no calls yet\n");
+
+	err  = calls_print(pf, calls_ended(calls));
+	err |= calls_print(pf, calls_active(calls));
+
+	return err;
+}
+
+
+static int cmd_ring(struct re_printf *pf, void *arg)
+{
+	const struct cmd_arg *carg = arg;
+	struct lines *lines = console_ctl->lines;
+	const struct line *line;
+	struct pcall *pc;
+	int err;
+
+	if (str_isset(carg->prm))
+		line = lines_find(lines, carg->prm);
+	else if (lines_registered_count(lines) == 1)
+		line = lines_first_registered(lines);
+	else
+		return re_hprintf(pf, "usage: /ring <line>\n");
+
+	if (!line || !line->registered)
+		return re_hprintf(pf, "line %s is not registered\n",
+				  line ? line->id : carg->prm);
+
+	if (calls_find_line(console_ctl->calls, line->id))
+		return re_hprintf(pf, "line %s is busy\n", line->id);
+
+	err = calls_dial(console_ctl->calls, line, &pc);
+	if (err)
+		return re_hprintf(pf, "could not ring line %s: %m\n",
+				  line->id, err);
+
+	return re_hprintf(pf, "ringing line %s: %s\n", line->id, pc->id);
+}
+
+
+static int cmd_events(struct re_printf *pf, void *arg)
+{
+	const struct cmd_arg *carg = arg;
+	struct evbus *bus = console_ctl->core->bus;
+	uint64_t n = 10, last = evbus_last_seq(bus), after;
+	struct mbuf *mb;
+	int err;
+
+	if (str_isset(carg->prm))
+		n = strtoull(carg->prm, NULL, 10);
+	after = last > n ? last - n : 0;
+
+	mb = mbuf_alloc(1024);
+	if (!mb)
+		return ENOMEM;
+
+	err = evbus_list(bus, after, (size_t)n, mb, NULL);
+	if (!err)
+		err = re_hprintf(pf, "[%b]\n", mb->buf, mb->end);
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+static const struct cmd cmdv[] = {
+	{"lines",  0, 0,       "sipphone: list lines",         cmd_lines  },
+	{"calls",  0, 0,       "sipphone: list calls",         cmd_calls  },
+	{"ring",   0, CMD_PRM, "sipphone: ring a line",        cmd_ring   },
+	{"events", 0, CMD_PRM, "sipphone: last events [n]",    cmd_events },
+};
+
+
+/** Register the console commands */
+int console_register(struct httpctl *ctl)
+{
+	console_ctl = ctl;
+
+	return cmd_register(baresip_commands(), cmdv, ARRAY_SIZE(cmdv));
+}
+
+
+/** Remove the console commands */
+void console_unregister(void)
+{
+	cmd_unregister(baresip_commands(), cmdv);
+	console_ctl = NULL;
+}

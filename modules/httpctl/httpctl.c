@@ -1,0 +1,216 @@
+/**
+ * @file httpctl.c  sipphone's control plane: SIP registrar, call control
+ *                  over REST, events
+ *
+ * An analog phone behind a Grandstream HT802 registers here (one line per
+ * HT802 port). Every INVITE from a registered line reaches our user agent,
+ * whatever number was dialed; the API answers it, rings the phone, sends
+ * DTMF and reports it all as events. See docs/api.md.
+ *
+ * Load as an application module, after the account modules:
+ *
+ \verbatim
+  module_app        httpctl.so
+
+  httpctl_listen        0.0.0.0:8000   # REST + WebSocket
+  httpctl_token         <token>        # repeatable; generated if none
+  httpctl_origin        <origin>       # repeatable; browser origins
+  httpctl_state_dir     <dir>          # default: <config dir>/state
+  httpctl_reg_allow     <cidr,...>     # may REGISTER; default: private
+                                       # ranges and loopback
+  httpctl_reg_expires   60-3600        # accepted REGISTER expiry, s
+ \endverbatim
+ *
+ * Threads: main thread only.
+ */
+
+#include <stdlib.h>
+#include "sipphone.h"
+#include "httpctl.h"
+
+
+/* The module's one piece of state */
+static struct httpctl *ctl;
+
+
+static void ctl_destructor(void *arg)
+{
+	struct httpctl *c = arg;
+
+	console_unregister();
+	if (c->core)
+		api_unroute_arg(c->core->api, c);
+
+	mem_deref(c->dtmf);
+	mem_deref(c->reg);
+	mem_deref(c->calls);
+	mem_deref(c->lines);
+	mem_deref(c->core);
+	/* c->ua belongs to baresip's UA list */
+}
+
+
+/* Our UA's address: the SIP listen address when it names one */
+static int ua_create(struct ua **uap, const struct conf *conf)
+{
+	char listen[128] = "", *aor = NULL;
+	struct sa laddr;
+	int err;
+
+	(void)conf_get_str(conf, "sip_listen", listen, sizeof(listen));
+	if (sa_decode(&laddr, listen, strlen(listen)) ||
+	    !sa_isset(&laddr, SA_ADDR))
+		sa_set_str(&laddr, "127.0.0.1", 0);
+
+	/* regint=0: we are the registrar, we register nowhere; PCMU only,
+	   20 ms, as the HT802 sends */
+	err = re_sdprintf(&aor, "\"sipphone\" <sip:sipphone@%j>;regint=0"
+			  ";answermode=manual;ptime=20"
+			  ";audio_codecs=PCMU/8000/1", &laddr);
+	if (err)
+		return err;
+
+	err = ua_alloc(uap, aor);
+	mem_deref(aor);
+	if (err)
+		return err;
+
+	/* take every INVITE, whatever number the phone dialed */
+	ua_set_catchall(*uap, true);
+
+	return 0;
+}
+
+
+static int reg_cfg_read(struct reg_cfg *cfg, char *allow, size_t allowsz,
+			const struct conf *conf)
+{
+	struct pl rng;
+	uint32_t min = 60, max = 3600;
+
+	cfg->allow = NULL;
+	if (0 == conf_get_str(conf, "httpctl_reg_allow", allow, allowsz))
+		cfg->allow = allow;
+
+	if (0 == conf_get(conf, "httpctl_reg_expires", &rng)) {
+		struct pl a, b;
+
+		if (re_regex(rng.p, rng.l, "[0-9]+-[0-9]+", &a, &b)) {
+			warning("httpctl: httpctl_reg_expires: '%r' is not"
+				" MIN-MAX\n", &rng);
+			return EINVAL;
+		}
+		min = pl_u32(&a);
+		max = pl_u32(&b);
+		if (!min || min > max) {
+			warning("httpctl: httpctl_reg_expires: need"
+				" 0 < MIN <= MAX\n");
+			return EINVAL;
+		}
+	}
+
+	cfg->expires_min = min;
+	cfg->expires_max = max;
+
+	return 0;
+}
+
+
+static int ctl_alloc(struct httpctl **ctlp)
+{
+	const struct conf *conf = conf_cur();
+	struct reg_cfg rcfg;
+	char allow[1024];
+	struct httpctl *c;
+	int err;
+
+	c = mem_zalloc(sizeof(*c), ctl_destructor);
+	if (!c)
+		return ENOMEM;
+
+	err = reg_cfg_read(&rcfg, allow, sizeof(allow), conf);
+	if (err)
+		goto out;
+
+	err = sp_core_open(&c->core);
+	if (err)
+		goto out;
+
+	err = ua_create(&c->ua, conf);
+	if (err) {
+		warning("httpctl: user agent: %m\n", err);
+		goto out;
+	}
+
+	err = lines_alloc(&c->lines, c->core->bus);
+	if (err)
+		goto out;
+
+	err = calls_alloc(&c->calls, c->ua, c->lines, c->core->bus);
+	if (err)
+		goto out;
+
+	err = reg_alloc(&c->reg, uag_sip(), c->lines, &rcfg);
+	if (err)
+		goto out;
+
+	err = dtmf_rx_alloc(&c->dtmf, uag_sip(), c->calls);
+	if (err)
+		goto out;
+
+	err  = api_status_register(c);
+	err |= api_lines_register(c);
+	err |= api_calls_register(c);
+	err |= api_events_register(c);
+	if (err) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = console_register(c);
+	if (err)
+		goto out;
+
+ out:
+	if (err)
+		mem_deref(c);
+	else
+		*ctlp = c;
+
+	return err;
+}
+
+
+static int module_init(void)
+{
+	int err;
+
+	err = ctl_alloc(&ctl);
+	if (err) {
+		/* a phone API without its API is of no use to anyone:
+		   stop now rather than run a bare SIP stack */
+		warning("httpctl: cannot start (%m): exiting\n", err);
+		exit(EXIT_FAILURE);
+	}
+
+	info("httpctl: ready (sipphone %s on baresip %s)\n",
+	     SIPPHONE_VERSION, SIPPHONE_BARESIP_VERSION);
+
+	return 0;
+}
+
+
+static int module_close(void)
+{
+	ctl = mem_deref(ctl);
+
+	return 0;
+}
+
+
+EXPORT_SYM const struct mod_export exports = {
+	"httpctl",
+	"application",
+	module_init,
+	module_close
+};

@@ -1,0 +1,210 @@
+/**
+ * @file httpctl.h  httpctl module: private interface between its files
+ *
+ * Threads: all of httpctl runs on the libre main thread (SIP, UA events,
+ * HTTP requests, timers).
+ */
+
+
+/*
+ * CIDR lists (cidr.c): who may REGISTER
+ */
+
+struct cidr_list;
+
+int  cidr_list_decode(struct cidr_list **clp, const char *str);
+bool cidr_list_match(const struct cidr_list *cl, const struct sa *addr);
+
+
+/*
+ * REGISTER parsing (regmsg.c): a request, read and checked, no side effect
+ */
+
+/** What one REGISTER asks for */
+struct reg_req {
+	struct pl line;        /* user part of the To URI: the line id    */
+	bool star;             /* "Contact: *" (remove all bindings)      */
+	struct pl contact;     /* the Contact URI as sent, without <>     */
+	uint32_t expires;      /* asked expiry in seconds (0: unregister) */
+	struct pl user_agent;  /* User-Agent header, may be empty         */
+};
+
+int reg_parse(struct reg_req *rr, const struct sip_msg *msg,
+	      uint32_t dflt_expires, const char **reasonp);
+
+
+/*
+ * Lines (line.c): one per HT802 port, keyed by the registered user
+ */
+
+enum line_state {
+	LINE_IDLE = 0,
+	LINE_RINGING,
+	LINE_IN_CALL,
+};
+
+struct line {
+	struct le le;          /* in lines->linel                         */
+	struct lines *lines;
+	char *id;              /* "100"                                   */
+	bool registered;
+	char *contact;         /* the Contact URI as the ATA sent it      */
+	char *dial_uri;        /* where an INVITE to the phone goes       */
+	struct sa src;         /* source address of the last REGISTER     */
+	enum sip_transp tp;
+	char *user_agent;
+	uint32_t expires;      /* granted expiry, seconds                 */
+	uint64_t expires_at;   /* tmr_jiffies() ms when it runs out       */
+	uint64_t registered_at;     /* unix ms, when it became registered */
+	uint64_t last_register_at;  /* unix ms, the last REGISTER         */
+	struct tmr tmr;        /* expiry                                  */
+};
+
+struct lines;
+
+/** A binding that a REGISTER asks for */
+struct line_binding {
+	const char *contact;
+	const struct sa *src;
+	enum sip_transp tp;
+	const char *user_agent;
+	uint32_t expires;
+};
+
+int  lines_alloc(struct lines **linesp, struct evbus *bus);
+int  lines_bind(struct lines *lines, const char *id,
+		const struct line_binding *b);
+void lines_unbind(struct lines *lines, const char *id,
+		  const char *contact);
+struct line *lines_find(const struct lines *lines, const char *id);
+struct list *lines_list(struct lines *lines);
+size_t lines_registered_count(const struct lines *lines);
+struct line *lines_first_registered(const struct lines *lines);
+uint32_t line_expires_left(const struct line *line);
+json_t *line_encode(const struct line *line, enum line_state state,
+		    const char *call_id);
+const char *line_state_name(enum line_state st);
+
+
+/*
+ * Registrar (reg.c): answers REGISTER on baresip's SIP stack
+ */
+
+struct registrar;
+
+struct reg_cfg {
+	const char *allow;     /* CIDR list, NULL: private + loopback     */
+	uint32_t expires_min;  /* shorter asks get 423                    */
+	uint32_t expires_max;  /* longer asks are shortened               */
+};
+
+int reg_alloc(struct registrar **regp, struct sip *sip, struct lines *lines,
+	      const struct reg_cfg *cfg);
+
+
+/*
+ * Calls (calls.c): baresip calls seen as API call objects
+ */
+
+enum pcall_dir {
+	PCALL_FROM_PHONE = 0,  /* the phone went off-hook and dialed   */
+	PCALL_TO_PHONE,        /* the API rang the phone                */
+};
+
+enum pcall_state {
+	PCALL_RINGING = 0,
+	PCALL_ACTIVE,
+	PCALL_ENDED,
+};
+
+/** A call as the API shows it; outlives the baresip call it wraps */
+struct pcall {
+	struct le le;          /* in calls->activel or calls->endedl    */
+	struct calls *calls;
+	char *id;              /* "call_..."                            */
+	char *sip_callid;      /* SIP Call-ID of the dialog             */
+	struct call *call;     /* baresip's call; NULL once ended       */
+	char *line;            /* line id                               */
+	enum pcall_dir dir;
+	enum pcall_state state;
+	char *dialed;          /* digits the phone dialed (from_phone)  */
+	char *from;            /* caller SIP URI                        */
+	uint64_t started_at;   /* unix ms                               */
+	uint64_t answered_at;
+	uint64_t ended_at;
+	const char *answered_by;  /* "phone" or "api"                   */
+	const char *end_reason;
+	char *end_detail;      /* baresip's words for the end           */
+	uint16_t sip_code;     /* final SIP status of a failed INVITE   */
+	bool ringing_seen;
+	bool hangup_by_api;
+	struct dtmf_tx *dtmf;  /* digits being sent to the phone        */
+	char info_digit;       /* a digit that just arrived by SIP INFO */
+	uint64_t info_at;
+	char info_swallow;     /* a baresip digit that was a hook flash */
+};
+
+struct calls;
+
+int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
+		 struct evbus *bus);
+int  calls_dial(struct calls *calls, const struct line *line,
+		struct pcall **pcp);
+int  calls_answer(struct pcall *pc);
+int  calls_hangup(struct pcall *pc);
+int  calls_send_dtmf(struct pcall *pc, const char *digits);
+struct pcall *calls_find(const struct calls *calls, const char *id);
+struct pcall *calls_find_sip(const struct calls *calls, const char *callid);
+struct pcall *calls_find_line(const struct calls *calls, const char *line);
+struct list *calls_active(struct calls *calls);
+struct list *calls_ended(struct calls *calls);
+void calls_publish(struct pcall *pc, const char *type, json_t *data);
+json_t *pcall_encode(const struct pcall *pc);
+const char *pcall_state_name(enum pcall_state st);
+enum line_state calls_line_state(const struct calls *calls,
+				 const char *line, const char **callidp);
+json_t *calls_line_encode(const struct calls *calls, const struct line *l);
+
+
+/*
+ * DTMF (dtmf.c): digits out to the phone, and how digits came in
+ */
+
+struct dtmf_tx;
+struct dtmf_rx;
+
+int  dtmf_tx_alloc(struct dtmf_tx **dtp, struct call *call);
+int  dtmf_tx_queue(struct dtmf_tx *dt, const char *digits);
+bool dtmf_digits_valid(const char *digits);
+int  dtmf_rx_alloc(struct dtmf_rx **drp, struct sip *sip,
+		   struct calls *calls);
+const char *dtmf_rx_method(struct pcall *pc, char digit);
+
+
+/*
+ * The module (httpctl.c) and its REST resources (api_*.c)
+ */
+
+struct httpctl {
+	struct sp_core *core;
+	struct lines *lines;
+	struct registrar *reg;
+	struct calls *calls;
+	struct dtmf_rx *dtmf;
+	struct ua *ua;         /* owned by baresip's UA list           */
+};
+
+int api_calls_register(struct httpctl *ctl);
+json_t *api_calls_list(struct calls *calls, bool all);
+json_t *api_lines_list(struct httpctl *ctl);
+int api_lines_register(struct httpctl *ctl);
+int api_events_register(struct httpctl *ctl);
+int api_status_register(struct httpctl *ctl);
+
+
+/*
+ * Console (console.c): baresip console commands for debugging
+ */
+
+int  console_register(struct httpctl *ctl);
+void console_unregister(void);
