@@ -3,7 +3,8 @@
  *
  *   GET    /api/v1/calls[?state=all]       active (and recent) calls
  *   GET    /api/v1/calls/{call}
- *   POST   /api/v1/calls  {"line":"100"}   ring the phone -> 201
+ *   POST   /api/v1/calls  {"line":"100", "ring_timeout_s":60}
+ *                                          ring the phone -> 201
  *   POST   /api/v1/calls/{call}/answer
  *   POST   /api/v1/calls/{call}/hangup     also DELETE /api/v1/calls/{call}
  *   POST   /api/v1/calls/{call}/dtmf {"digits":"12#"} -> 202
@@ -134,12 +135,29 @@ static const struct line *dial_line(struct api_req *req, struct httpctl *ctl)
 }
 
 
+enum {
+	RING_MAX_S = 600,
+};
+
+
 static void post_calls(struct api_req *req, void *arg)
 {
 	struct httpctl *ctl = arg;
+	json_t *jring = json_object_get(req->body, "ring_timeout_s");
+	json_int_t ring_s = RING_TIMEOUT_S;
 	const struct line *line;
 	struct pcall *pc, *busy;
 	int err;
+
+	if (jring) {
+		ring_s = json_is_integer(jring) ? json_integer_value(jring) : 0;
+		if (ring_s < 1 || ring_s > RING_MAX_S) {
+			api_error(req, 400, "invalid_field",
+				  "\"ring_timeout_s\" must be 1 to %d seconds",
+				  RING_MAX_S);
+			return;
+		}
+	}
 
 	line = dial_line(req, ctl);
 	if (!line)
@@ -152,7 +170,7 @@ static void post_calls(struct api_req *req, void *arg)
 		return;
 	}
 
-	err = calls_dial(ctl->calls, line, &pc);
+	err = calls_dial(ctl->calls, line, (uint32_t)ring_s, &pc);
 	if (err) {
 		api_error(req, 502, "dial_failed",
 			  "could not ring line %s: %m", line->id, err);

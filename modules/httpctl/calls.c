@@ -32,6 +32,7 @@ static void pcall_destructor(void *arg)
 	struct pcall *pc = arg;
 
 	list_unlink(&pc->le);
+	tmr_cancel(&pc->tmr_ring);
 	mem_deref(pc->dtmf);
 	mem_deref(pc->id);
 	mem_deref(pc->sip_callid);
@@ -91,6 +92,7 @@ static int pcall_alloc(struct pcall **pcp, struct calls *calls,
 
 	pc->calls = calls;
 	pc->call = call;
+	tmr_init(&pc->tmr_ring);
 	pc->dir = dir;
 	pc->state = PCALL_RINGING;
 	pc->started_at = sptime_now_ms();
@@ -152,6 +154,8 @@ void calls_publish(struct pcall *pc, const char *type, json_t *data)
 static const char *end_reason(const struct pcall *pc, uint16_t scode,
 			      const char *detail)
 {
+	if (pc->ring_timeout)
+		return "no_answer";
 	if (pc->hangup_by_api)
 		return "api_hangup";
 	if (pc->calls->shutdown)
@@ -199,6 +203,7 @@ static void pcall_end(struct pcall *pc, const char *detail)
 	pc->ended_at = sptime_now_ms();
 	pc->state = PCALL_ENDED;
 	pc->call = NULL;
+	tmr_cancel(&pc->tmr_ring);
 	pc->dtmf = mem_deref(pc->dtmf);
 
 	dur = pc->answered_at ? pc->ended_at - pc->answered_at : 0;
@@ -228,6 +233,7 @@ static void pcall_answered(struct pcall *pc, const char *by)
 
 	pc->state = PCALL_ACTIVE;
 	pc->answered_at = sptime_now_ms();
+	tmr_cancel(&pc->tmr_ring);
 	pc->answered_by = by;
 
 	info("httpctl: %s on line %s answered by %s\n", pc->id, pc->line, by);
@@ -402,17 +408,30 @@ int calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
 }
 
 
+static void ring_timeout(void *arg)
+{
+	struct pcall *pc = arg;
+
+	info("httpctl: %s: line %s did not answer in time\n", pc->id,
+	     pc->line);
+
+	pc->ring_timeout = true;
+	ua_hangup(pc->calls->ua, pc->call, 0, NULL);
+}
+
+
 /**
  * Ring the phone on a line
  *
- * @param calls  Call table
- * @param line   A registered, idle line
- * @param pcp    Returned call (owned by the table)
+ * @param calls   Call table
+ * @param line    A registered, idle line
+ * @param ring_s  Give up after this many seconds of ringing (0: never)
+ * @param pcp     Returned call (owned by the table)
  *
  * @return 0 if success, otherwise errorcode
  */
 int calls_dial(struct calls *calls, const struct line *line,
-	       struct pcall **pcp)
+	       uint32_t ring_s, struct pcall **pcp)
 {
 	struct call *call = NULL;
 	struct pcall *pc = NULL;
@@ -436,6 +455,9 @@ int calls_dial(struct calls *calls, const struct line *line,
 		ua_hangup(calls->ua, call, 0, NULL);
 		return err;
 	}
+
+	if (ring_s)
+		tmr_start(&pc->tmr_ring, ring_s * 1000, ring_timeout, pc);
 
 	info("httpctl: %s: ringing line %s at %s\n", pc->id, line->id,
 	     line->dial_uri);

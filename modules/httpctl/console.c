@@ -110,7 +110,7 @@ static int cmd_ring(struct re_printf *pf, void *arg)
 	if (calls_find_line(console_ctl->calls, line->id))
 		return re_hprintf(pf, "line %s is busy\n", line->id);
 
-	err = calls_dial(console_ctl->calls, line, &pc);
+	err = calls_dial(console_ctl->calls, line, RING_TIMEOUT_S, &pc);
 	if (err)
 		return re_hprintf(pf, "could not ring line %s: %m\n",
 				  line->id, err);

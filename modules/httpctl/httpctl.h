@@ -138,6 +138,8 @@ struct pcall {
 	uint16_t sip_code;     /* final SIP status of a failed INVITE   */
 	bool ringing_seen;
 	bool hangup_by_api;
+	bool ring_timeout;     /* nobody picked up in time              */
+	struct tmr tmr_ring;   /* ring timeout of a call to the phone   */
 	struct dtmf_tx *dtmf;  /* digits being sent to the phone        */
 	char info_digit;       /* a digit that just arrived by SIP INFO */
 	uint64_t info_at;
@@ -146,10 +148,14 @@ struct pcall {
 
 struct calls;
 
+enum {
+	RING_TIMEOUT_S = 60,   /* a call to the phone rings this long     */
+};
+
 int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
 		 struct evbus *bus);
 int  calls_dial(struct calls *calls, const struct line *line,
-		struct pcall **pcp);
+		uint32_t ring_s, struct pcall **pcp);
 int  calls_answer(struct pcall *pc);
 int  calls_hangup(struct pcall *pc);
 int  calls_send_dtmf(struct pcall *pc, const char *digits);
