@@ -1,0 +1,291 @@
+"""Service: the real product (baresip + httpctl + wsaudio) on loopback.
+
+The repo's conf/ is copied to a temp dir and config keys are rewritten
+(SIP, HTTP and state on 127.0.0.1 / temp paths, a random token); baresip
+runs with cwd $SIPPHONE_BUILD/modules, because conf/config leaves
+module_path unset and so loads modules from ".".
+"""
+
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+from . import procs
+from .ports import free_port
+
+_DEFAULT = object()
+
+
+def paths():
+    """(source dir, build dir) from SIPPHONE_SRC / SIPPHONE_BUILD, with the
+    repo root and its build/ as fallbacks."""
+    src = Path(os.environ.get("SIPPHONE_SRC")
+               or Path(__file__).resolve().parents[3])
+    build = Path(os.environ.get("SIPPHONE_BUILD") or src / "build")
+    return src, build
+
+
+def rewrite_config(text, overrides):
+    """Set config keys: a str value replaces every line of that key (at the
+    first one's place, else at the end), a list repeats the key, None
+    removes it. Comment lines are left alone."""
+    lines = text.splitlines()
+    todo = dict(overrides)
+    out = []
+    for line in lines:
+        words = line.split(None, 1)
+        key = words[0] if words and not words[0].startswith("#") else None
+        if key in overrides:
+            if key in todo:
+                out += _lines(key, todo.pop(key))
+            continue
+        out.append(line)
+    for key, value in todo.items():
+        out += _lines(key, value)
+    return "\n".join(out) + "\n"
+
+
+def _lines(key, value):
+    if value is None:
+        return []
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return ["%-24s%s" % (key, v) for v in values]
+
+
+class Service:
+    """One running sipphone service.
+
+    overrides: config keys to set (see rewrite_config).
+    Attributes: sip_port, http_port, base_url, token, confdir, state_dir,
+    log_path, proc.
+    """
+
+    def __init__(self, overrides=None, src=None, build=None,
+                 baresip="baresip", workdir=None):
+        dsrc, dbuild = paths()
+        self.src = Path(src or dsrc)
+        self.build = Path(build or dbuild)
+        self.baresip = baresip
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="sipphone-"))
+        self.confdir = self.workdir / "conf"
+        self.state_dir = self.workdir / "state"
+        self.log_path = self.workdir / "baresip.log"
+        self.sip_port = free_port(udp_and_tcp=True, pair=True)
+        self.http_port = free_port(udp_and_tcp=False)
+        self.token = "test-" + secrets.token_hex(16)
+        self.overrides = {
+            "sip_listen": "127.0.0.1:%d" % self.sip_port,
+            "net_interface": "127.0.0.1",
+            "httpctl_listen": "127.0.0.1:%d" % self.http_port,
+            "httpctl_token": self.token,
+            "httpctl_state_dir": str(self.state_dir),
+        }
+        self.overrides.update(overrides or {})
+        self.proc = None
+        self._write_conf()
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.http_port
+
+    @property
+    def ws_url(self):
+        return "ws://127.0.0.1:%d/api/v1/ws" % self.http_port
+
+    @property
+    def sip_server(self):
+        """HOST:PORT for phones to register with."""
+        return "127.0.0.1:%d" % self.sip_port
+
+    @property
+    def modules_dir(self):
+        return self.build / "modules"
+
+    def _write_conf(self):
+        src_conf = self.src / "conf"
+        shutil.copytree(src_conf, self.confdir,
+                        ignore=shutil.ignore_patterns("state"))
+        text = (src_conf / "config").read_text()
+        (self.confdir / "config").write_text(
+            rewrite_config(text, self.overrides))
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self, timeout=10.0):
+        """Start baresip and wait until GET /healthz answers 200."""
+        if not (self.modules_dir / "httpctl.so").exists():
+            raise RuntimeError("%s/httpctl.so not built (run scripts/build)"
+                               % self.modules_dir)
+        self.proc = procs.spawn([self.baresip, "-f", str(self.confdir)],
+                                self.log_path, cwd=str(self.modules_dir))
+
+        def healthy():
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    "baresip exited with %s before /healthz answered\n"
+                    "--- log:\n%s" % (self.proc.returncode, self.log_tail()))
+            try:
+                return self.api("GET", "/healthz", token=None,
+                                timeout=1.0)[0] == 200
+            except OSError:
+                return False
+
+        try:
+            procs.wait_until(healthy, timeout, what="GET /healthz == 200")
+        except TimeoutError as exc:
+            log = self.log_tail()
+            self.stop()
+            raise TimeoutError("%s\n--- log:\n%s" % (exc, log)) from None
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, wait timeout, SIGKILL; returns the exit code."""
+        return procs.stop(self.proc, timeout)
+
+    def restart(self, timeout=10.0):
+        """Stop and start again with the same config, ports and state."""
+        self.stop()
+        return self.start(timeout)
+
+    def cleanup(self):
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- log ---------------------------------------------------------------
+
+    def log_tail(self, lines=60):
+        return procs.tail(self.log_path, lines)
+
+    def log_text(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def wait_log(self, regex, timeout=10.0, since=0):
+        """Wait until the log (from byte offset since) matches regex;
+        returns the re.Match."""
+        rx = re.compile(regex, re.M)
+
+        def found():
+            try:
+                with open(self.log_path, "rb") as f:
+                    f.seek(since)
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                return None
+            return rx.search(text)
+
+        try:
+            return procs.wait_until(found, timeout, what=repr(regex))
+        except TimeoutError as exc:
+            raise TimeoutError("%s in the service log\n--- log:\n%s"
+                               % (exc, self.log_tail())) from None
+
+    def log_size(self):
+        """Current log size, for wait_log(since=...)."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    # -- HTTP --------------------------------------------------------------
+
+    def api(self, method, path, body=None, token=_DEFAULT, headers=None,
+            timeout=10.0):
+        """One HTTP request; returns (status, headers, body).
+
+        body: dict/list (sent as JSON), str or bytes (sent as is).
+        token: default the service's token; None sends no Authorization.
+        The reply body is parsed JSON if it parses, else text.
+        """
+        hdrs = {}
+        if token is _DEFAULT:
+            token = self.token
+        if token is not None:
+            hdrs["Authorization"] = "Bearer %s" % token
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode("utf-8")
+            hdrs["Content-Type"] = "application/json"
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        hdrs.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
+                                          timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, resp.headers, _parse(data)
+        finally:
+            conn.close()
+
+    def raw(self, data, timeout=5.0):
+        """Send raw bytes over a new TCP connection; return the bytes of
+        one HTTP response (by Content-Length or chunked), or all bytes
+        until the server closes or timeout passes."""
+        deadline = time.monotonic() + timeout
+        buf = b""
+        with socket.create_connection(("127.0.0.1", self.http_port),
+                                      timeout=timeout) as s:
+            if data:
+                s.sendall(data)
+            while not _complete(buf):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                s.settimeout(left)
+                try:
+                    chunk = s.recv(65536)
+                except socket.timeout:
+                    break
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+        return buf
+
+
+def _parse(data):
+    text = data.decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _complete(buf):
+    """True once buf holds a whole HTTP response."""
+    head, sep, body = buf.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    m = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    if m:
+        return len(body) >= int(m.group(1))
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked\s*$", head):
+        return body.endswith(b"0\r\n\r\n")
+    status = re.match(rb"HTTP/\d\.\d (\d+)", head)
+    if status and (status.group(1) in (b"204", b"304")
+                   or status.group(1).startswith(b"1")):
+        return True
+    return False
