@@ -240,6 +240,26 @@ def test_linphone_info_dtmf_and_audio_to_fake_phone(phone_factory,
     assert abs(heard_by_lp["frequency"] - 1500) <= 5, heard_by_lp
 
 
+@pytest.mark.parametrize("use_info,use_rfc2833,per_digit,by_info", [
+    (False, True, 1, 0),  # RFC 2833 only: no INFO reaches baresip
+    (True, True, 2, 1),   # both on: linphonec sends every digit twice
+])
+def test_linphone_dtmf_methods(phone_factory, linphone_factory, use_info,
+                               use_rfc2833, per_digit, by_info):
+    ph = phone_factory(server="127.0.0.1:9", line="300", regint=0)
+    lp = linphone_factory(line="101", use_info=use_info,
+                          use_rfc2833=use_rfc2833)
+    lp.call(ph.uri)
+    ph.wait_event("CALL_ESTABLISHED", 5)
+    lp.wait_output(r"Media streams established", 5)
+    lp.send_dtmf("3")
+    lp.send_dtmf("4")  # a later digit: every copy of "3" came before it
+    ph.wait_event(lambda e: e["type"] == "CALL_DTMF_START"
+                  and e["param"] == "4", 5)
+    assert events_of(ph, "CALL_DTMF_START").count("3") == per_digit
+    assert ph.log_path.read_text().count("received DTMF: '3'") == by_info
+
+
 def test_fake_phone_calls_linphone(phone_factory, linphone_factory):
     lp = linphone_factory(line="101")
     ph = phone_factory(server="127.0.0.1:9", line="300", regint=0)
