@@ -158,6 +158,19 @@ def _stop_linphone(request, lp):
                         lp.log_path, lp.log_tail(30)))
 
 
+@pytest.fixture
+def ws_factory(request):
+    """ws_factory(query=None, token=<service token>, headers=None) -> a
+    WSClient connected to the service's /api/v1/ws; closed at teardown."""
+    def make(query=None, **kwargs):
+        svc = request.getfixturevalue("service")
+        ws = svc.ws(query, **kwargs)
+        request.node.addfinalizer(ws.close)
+        return ws
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     return Path(os.environ.get("SIPPHONE_BUILD", _LIB.parents[1] / "build"))

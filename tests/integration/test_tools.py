@@ -19,6 +19,7 @@ from sipphone_test import audio
 from sipphone_test.ctrl import NetstringReader, netstring
 from sipphone_test.service import rewrite_config
 from sipphone_test.sipstub import StubRegistrar, contact_uri
+from sipphone_test.wsclient import accept_key, encode_frame
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
@@ -88,6 +89,28 @@ def test_audio_helpers(tmp_path):
     w = audio.sine(700, 0.5)
     assert audio.goertzel(w, 8000, 700) > 0.45
     assert audio.goertzel(w, 8000, 1000) < 0.05
+
+
+def test_mulaw_codec():
+    codes = bytes(range(256))
+    again = audio.ulaw_encode(audio.ulaw_decode(codes))
+    # every code survives a round trip (0x7F is -0 and comes back as +0)
+    assert [i for i in range(256) if again[i] != i] == [0x7F]
+    assert [round(x * 32768) for x in audio.ulaw_decode(b"\x00\x80\xff")] \
+        == [-32124, 32124, 0]
+    tone = audio.ulaw_decode(audio.ulaw_encode(audio.sine(1000, 0.5)))
+    assert abs(audio.dominant_frequency(tone, 8000) - 1000) <= 2
+
+
+def test_websocket_framing_rfc6455_examples():
+    assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == \
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    hello = bytes([0x37, 0xFA, 0x21, 0x3D])
+    assert encode_frame(0x1, b"Hello", hello) == bytes(
+        [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58])
+    assert encode_frame(0x2, bytes(256), b"")[:4] == b"\x82\x7e\x01\x00"
+    assert encode_frame(0x2, bytes(65536), b"")[:10] == \
+        b"\x82\x7f" + (65536).to_bytes(8, "big")
 
 
 # -- two fake phones ---------------------------------------------------------

@@ -178,3 +178,37 @@ def analyze(path, threshold=0.01):
         "peak": max((abs(x) for x in w.samples), default=0.0),
         "frequency": dominant_frequency(loud, w.rate) if loud else 0.0,
     }
+
+
+# -- G.711 mu-law (for PCMU frames over WebSocket) ---------------------------
+
+def _ulaw_to_linear(u):
+    u = ~u & 0xFF
+    t = ((u & 0x0F) << 3) + 0x84
+    t <<= (u & 0x70) >> 4
+    return (0x84 - t) if u & 0x80 else (t - 0x84)
+
+
+_ULAW_TABLE = [_ulaw_to_linear(u) for u in range(256)]
+
+
+def ulaw_decode(data):
+    """mu-law bytes -> float samples in [-1, 1]."""
+    return [_ULAW_TABLE[b] / 32768.0 for b in data]
+
+
+def ulaw_encode(samples):
+    """Float samples in [-1, 1] -> mu-law bytes (G.711, bias 0x84)."""
+    out = bytearray()
+    for s in samples:
+        x = max(-32635, min(32635, int(round(s * 32767))))
+        sign = 0x80 if x < 0 else 0
+        x = (-x if x < 0 else x) + 0x84
+        exp = 7
+        for e in range(7, -1, -1):
+            if x & (0x4000 >> (7 - e)):
+                exp = e
+                break
+        mant = (x >> (exp + 3)) & 0x0F
+        out.append(~(sign | (exp << 4) | mant) & 0xFF)
+    return bytes(out)

@@ -16,9 +16,11 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from . import procs
 from .ports import free_port
+from .wsclient import WSClient
 
 _DEFAULT = object()
 
@@ -238,6 +240,19 @@ class Service:
             return resp.status, resp.headers, _parse(data)
         finally:
             conn.close()
+
+    def ws(self, query=None, token=_DEFAULT, headers=None):
+        """A connected WSClient on /api/v1/ws; token goes in the query
+        (default the service's; None: none). Raises HandshakeError."""
+        params = dict(query or {})
+        if token is _DEFAULT:
+            token = self.token
+        if token is not None:
+            params["token"] = token
+        url = self.ws_url
+        if params:
+            url += "?" + urlencode(params)
+        return WSClient(url, headers=headers).connect()
 
     def raw(self, data, timeout=5.0):
         """Send raw bytes over a new TCP connection; return the bytes of
