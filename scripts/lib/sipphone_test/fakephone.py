@@ -40,6 +40,10 @@ def _is_loopback(host):
     return host == "localhost" or host.startswith("127.")
 
 
+class PortBusy(Exception):
+    """baresip could not bind a port (another process took it)."""
+
+
 class FakePhone:
     """One fake HT802 port: a second baresip driven over ctrl_tcp.
 
@@ -176,31 +180,68 @@ class FakePhone:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self, timeout=10.0):
-        """Start baresip, connect ctrl_tcp and create the account."""
-        try:
-            if self.sip_port is None:
+        """Start baresip, connect ctrl_tcp and create the account.
+
+        Ports chosen here are tried again (twice) if another process took
+        one between the choice and baresip's bind.
+        """
+        auto_sip, auto_ctrl = self.sip_port is None, self.ctrl_port is None
+        for attempt in range(3):
+            if auto_sip:
                 self.sip_port = free_port(udp_and_tcp=True, pair=True)
-            if self.ctrl_port is None:
+            if auto_ctrl:
                 self.ctrl_port = free_port(udp_and_tcp=False)
-            if self.record_dir:
-                self.record_dir.mkdir(parents=True, exist_ok=True)
-            confdir = self.workdir / "conf"
-            confdir.mkdir(exist_ok=True)
-            (confdir / "config").write_text(self.config_text())
-            self.proc = procs.spawn([self.baresip, "-f", str(confdir)],
-                                    self.log_path, cwd=str(self.workdir))
-            self.ctrl = CtrlClient("127.0.0.1", self.ctrl_port,
-                                   on_event=self.on_event)
-            self.ctrl.connect(timeout, alive=lambda: self.proc.poll() is None)
-            reply = self.ctrl.command("uanew", self.account)
-            if not reply.get("ok"):
-                raise RuntimeError("uanew failed: %s" % reply.get("data"))
-        except Exception as exc:
-            log = procs.tail(self.log_path)
-            self.stop()
-            raise RuntimeError("fake phone %s did not start: %s\n"
-                               "--- log:\n%s" % (self.line, exc, log)) from exc
-        return self
+            try:
+                self._start_once(timeout)
+                return self
+            except Exception as exc:
+                log = procs.tail(self.log_path)
+                busy = isinstance(exc, PortBusy) and (auto_sip or auto_ctrl)
+                self._halt()
+                if busy and attempt < 2:
+                    self.log_path.unlink(missing_ok=True)
+                    continue
+                self.stop()
+                raise RuntimeError("fake phone %s did not start: %s\n"
+                                   "--- log:\n%s" % (self.line, exc, log)
+                                   ) from exc
+
+    def _start_once(self, timeout):
+        if self.record_dir:
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+        confdir = self.workdir / "conf"
+        confdir.mkdir(exist_ok=True)
+        (confdir / "config").write_text(self.config_text())
+        self.proc = procs.spawn([self.baresip, "-f", str(confdir)],
+                                self.log_path, cwd=str(self.workdir))
+
+        def ready():
+            log = self.log_path.read_text(errors="replace")
+            if "Address already in use" in log or \
+                    "ctrl_tcp: failed to listen" in log:
+                raise PortBusy("SIP port %d/%d or ctrl_tcp port %d in use"
+                               % (self.sip_port, self.sip_port + 1,
+                                  self.ctrl_port))
+            if self.proc.poll() is not None:
+                raise RuntimeError("baresip exited with %s"
+                                   % self.proc.returncode)
+            return "baresip is ready." in log
+
+        procs.wait_until(ready, timeout, what="baresip is ready")
+        self.ctrl = CtrlClient("127.0.0.1", self.ctrl_port,
+                               on_event=self.on_event)
+        self.ctrl.connect(timeout, alive=lambda: self.proc.poll() is None)
+        reply = self.ctrl.command("uanew", self.account)
+        if not reply.get("ok"):
+            raise RuntimeError("uanew failed: %s" % reply.get("data"))
+
+    def _halt(self):
+        """Kill a half-started baresip (no unregistering needed)."""
+        procs.stop(self.proc, 0.5, sig=signal.SIGKILL)
+        if self.ctrl is not None:
+            self.ctrl.close()
+            self.ctrl = None
+        self.proc = None
 
     def stop(self, timeout=10.0):
         """Stop baresip; returns its exit code.

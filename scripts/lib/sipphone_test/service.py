@@ -25,6 +25,10 @@ from .wsclient import WSClient
 _DEFAULT = object()
 
 
+class PortBusy(RuntimeError):
+    """baresip found a port taken."""
+
+
 def paths():
     """(source dir, build dir) from SIPPHONE_SRC / SIPPHONE_BUILD, with the
     repo root and its build/ as fallbacks."""
@@ -79,9 +83,17 @@ class Service:
         self.confdir = self.workdir / "conf"
         self.state_dir = self.workdir / "state"
         self.log_path = self.workdir / "baresip.log"
+        self.token = "test-" + secrets.token_hex(16)
+        self.user_overrides = dict(overrides or {})
+        self._auto_ports = not ({"sip_listen", "httpctl_listen"}
+                                & set(self.user_overrides))
+        self.proc = None
+        self._choose_ports()
+        self._write_conf()
+
+    def _choose_ports(self):
         self.sip_port = free_port(udp_and_tcp=True, pair=True)
         self.http_port = free_port(udp_and_tcp=False)
-        self.token = "test-" + secrets.token_hex(16)
         self.overrides = {
             "sip_listen": "127.0.0.1:%d" % self.sip_port,
             "net_interface": "127.0.0.1",
@@ -89,9 +101,13 @@ class Service:
             "httpctl_token": self.token,
             "httpctl_state_dir": str(self.state_dir),
         }
-        self.overrides.update(overrides or {})
-        self.proc = None
-        self._write_conf()
+        self.overrides.update(self.user_overrides)
+        # an overridden address still tells where to connect
+        for key, attr in (("sip_listen", "sip_port"),
+                          ("httpctl_listen", "http_port")):
+            value = self.overrides.get(key)
+            if isinstance(value, str) and value.rpartition(":")[2].isdigit():
+                setattr(self, attr, int(value.rpartition(":")[2]))
 
     @property
     def base_url(self):
@@ -112,7 +128,7 @@ class Service:
 
     def _write_conf(self):
         src_conf = self.src / "conf"
-        shutil.copytree(src_conf, self.confdir,
+        shutil.copytree(src_conf, self.confdir, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("state"))
         text = (src_conf / "config").read_text()
         (self.confdir / "config").write_text(
@@ -121,14 +137,34 @@ class Service:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self, timeout=10.0):
-        """Start baresip and wait until GET /healthz answers 200."""
+        """Start baresip and wait until GET /healthz answers 200.
+
+        Ports this object chose are chosen again (twice) if baresip finds
+        one taken; restart() keeps them.
+        """
         if not (self.modules_dir / "httpctl.so").exists():
             raise RuntimeError("%s/httpctl.so not built (run scripts/build)"
                                % self.modules_dir)
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except PortBusy:
+                self.stop(1.0)
+                if attempt == 2 or not self._auto_ports:
+                    raise
+                self._choose_ports()
+                self._write_conf()
+                self.log_path.unlink(missing_ok=True)
+
+    def _start_once(self, timeout):
+        log_start = self.log_size()
         self.proc = procs.spawn([self.baresip, "-f", str(self.confdir)],
                                 self.log_path, cwd=str(self.modules_dir))
 
         def healthy():
+            if "Address already in use" in self._log_from(log_start):
+                raise PortBusy("a port is in use\n--- log:\n%s"
+                               % self.log_tail())
             if self.proc.poll() is not None:
                 raise RuntimeError(
                     "baresip exited with %s before /healthz answered\n"
@@ -157,7 +193,7 @@ class Service:
     def restart(self, timeout=10.0):
         """Stop and start again with the same config, ports and state."""
         self.stop()
-        return self.start(timeout)
+        return self._start_once(timeout)
 
     def cleanup(self):
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -202,6 +238,14 @@ class Service:
         except TimeoutError as exc:
             raise TimeoutError("%s in the service log\n--- log:\n%s"
                                % (exc, self.log_tail())) from None
+
+    def _log_from(self, offset):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def log_size(self):
         """Current log size, for wait_log(since=...)."""
