@@ -29,10 +29,10 @@ AUDIO_PATH = "/usr/share/baresip"
 
 def _split_hostport(value, default_port=None):
     host, sep, port = value.rpartition(":")
-    if not sep:
-        if default_port is None:
-            raise ValueError("expected HOST:PORT, got %r" % value)
+    if not sep and default_port is not None:
         return value, default_port
+    if not (host and port.isdigit() and 0 < int(port) < 65535):
+        raise ValueError("expected HOST:PORT, got %r" % value)
     return host, int(port)
 
 
