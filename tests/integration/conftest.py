@@ -43,10 +43,11 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Skips outside a test (e.g. a module-level skip) fail the run too."""
+    """A skip outside a test (a module-level skip) fails the run too."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
-    if skipped and session.exitstatus == 0:
+    if any(getattr(r, "when", "collect") == "collect" for r in skipped) \
+            and session.exitstatus == 0:
         session.exitstatus = 1
 
 

@@ -68,42 +68,31 @@ class Linphone:
 
     def rc_text(self):
         """The linphonerc given with -c."""
-        text = (
-            "[sip]\n"
-            "sip_port=%d\n"
-            "sip_tcp_port=-1\n"
-            "sip_tls_port=-1\n"
-            "contact=sip:%s@127.0.0.1\n"
-            "guess_hostname=0\n"
-            "use_info=%d\n"
-            "use_rfc2833=%d\n"
-            "inc_timeout=60\n"
-            "register_only_when_network_is_up=0\n"
-            "[rtp]\n"
-            "audio_rtp_port=%d\n"
-            "bind_address=127.0.0.1\n"
-            "[video]\n"
-            "enabled=0\n"
-            "capture=0\n"
-            "display=0\n"
-            "[net]\n"
-            "firewall_policy=0\n"
-        ) % (self.sip_port, self.line, int(self.use_info),
-             int(self.use_rfc2833), self.rtp_port)
+        sip = {
+            "sip_port": self.sip_port, "sip_tcp_port": -1,
+            "sip_tls_port": -1, "contact": "sip:%s@127.0.0.1" % self.line,
+            "guess_hostname": 0, "use_info": int(self.use_info),
+            "use_rfc2833": int(self.use_rfc2833), "inc_timeout": 60,
+            "register_only_when_network_is_up": 0,
+        }
+        sections = [
+            ("sip", sip),
+            ("rtp", {"audio_rtp_port": self.rtp_port,
+                     "bind_address": "127.0.0.1"}),
+            ("video", {"enabled": 0, "capture": 0, "display": 0}),
+            ("net", {"firewall_policy": 0}),
+        ]
         if self.server:
-            text += (
-                "[sip]\n"
-                "default_proxy=0\n"
-                "[proxy_0]\n"
-                "reg_proxy=<sip:%s>\n"
-                "reg_identity=sip:%s@%s\n"
-                "reg_expires=%d\n"
-                "reg_sendregister=1\n"
-                "publish=0\n"
-                "dial_escape_plus=0\n"
-            ) % (self.server, self.line, self.server.rsplit(":", 1)[0],
-                 self.regint)
-        return text
+            sip["default_proxy"] = 0
+            sections.append(("proxy_0", {
+                "reg_proxy": "<sip:%s>" % self.server,
+                "reg_identity": "sip:%s@%s" % (
+                    self.line, self.server.rsplit(":", 1)[0]),
+                "reg_expires": self.regint, "reg_sendregister": 1,
+                "publish": 0, "dial_escape_plus": 0}))
+        return "".join("[%s]\n%s" % (name, "".join(
+            "%s=%s\n" % kv for kv in keys.items()))
+            for name, keys in sections)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -155,6 +144,8 @@ class Linphone:
     def stop(self, timeout=5.0):
         """`quit`, then SIGKILL after timeout (it ignores SIGTERM)."""
         if self.proc is None:
+            if not self.keep:
+                shutil.rmtree(self.workdir, ignore_errors=True)
             return None
         if self.proc.poll() is None:
             try:
