@@ -1,0 +1,150 @@
+"""Small shared helpers for the product's integration tests.
+
+- EventLog: follows the service's event log (GET /api/v1/events) and
+  waits for events with a deadline, never with a fixed sleep.
+- api_ok: one request that must answer a given status.
+- assert_error: one request that must fail with a given status and code.
+- assert_healthy: the service still runs and answers.
+- wait_until: poll a condition with a deadline (re-exported from procs).
+"""
+
+import time
+
+from sipphone_test.procs import wait_until  # noqa: F401  (re-export)
+
+__all__ = ["EventLog", "api_ok", "assert_error", "assert_healthy",
+           "wait_until", "phone_events"]
+
+
+class EventLog:
+    """The service's event log from a starting point on.
+
+    after: the seq to start after; None (default) starts at the current
+    end of the log, so only events from now on are seen.
+    """
+
+    PAGE = 1000
+
+    def __init__(self, service, after=None):
+        self.service = service
+        if after is None:
+            status, _, body = service.api("GET", "/api/v1/status")
+            assert status == 200, body
+            after = body["last_event_seq"]
+        self.after = after
+        self.events = []
+
+    def poll(self):
+        """Fetch every event published since the last poll; returns all
+        events seen so far."""
+        while True:
+            status, _, body = self.service.api(
+                "GET", "/api/v1/events?after=%d&limit=%d"
+                % (self.after, self.PAGE))
+            assert status == 200, (status, body)
+            new = body["events"]
+            for ev in new:
+                # the log is gapless and ordered: seq grows by one
+                if self.events:
+                    assert ev["seq"] == self.events[-1]["seq"] + 1, \
+                        (self.events[-1], ev)
+                self.events.append(ev)
+            self.after = body["next_after"]
+            if len(new) < self.PAGE:
+                return self.events
+
+    def mark(self):
+        """Index of the next event, for since=."""
+        self.poll()
+        return len(self.events)
+
+    @staticmethod
+    def _matches(ev, type_, data):
+        if type_ is not None and ev["type"] != type_:
+            return False
+        d = ev.get("data", {})
+        return all(d.get(k) == v for k, v in data.items())
+
+    def find(self, type_=None, since=0, **data):
+        """Events seen so far (polling once) of that type whose data
+        holds the given fields, e.g. find("dtmf", call=cid)."""
+        self.poll()
+        return [ev for ev in self.events[since:]
+                if self._matches(ev, type_, data)]
+
+    def wait(self, type_, timeout=10.0, since=0, **data):
+        """The first event (from index since) of that type whose data
+        holds the given fields; TimeoutError lists what was seen."""
+        deadline = time.monotonic() + timeout
+        interval = 0.02
+        while True:
+            found = self.find(type_, since, **data)
+            if found:
+                return found[0]
+            if time.monotonic() >= deadline:
+                seen = [(e["type"], e.get("data")) for e in
+                        self.events[since:]]
+                raise TimeoutError(
+                    "no %s event with %r within %.1fs; seen: %r\n"
+                    "--- service log:\n%s" % (
+                        type_, data, timeout, seen,
+                        self.service.log_tail(40)))
+            time.sleep(interval)
+            interval = min(interval * 1.5, 0.2)
+
+    def wait_count(self, type_, count, timeout=10.0, since=0, **data):
+        """Wait until at least `count` such events were seen; returns
+        them all (more than count if more came)."""
+        def enough():
+            found = self.find(type_, since, **data)
+            return found if len(found) >= count else None
+        try:
+            return wait_until(enough, timeout, what="%d %s events"
+                              % (count, type_))
+        except TimeoutError:
+            raise TimeoutError(
+                "fewer than %d %s events with %r within %.1fs; seen: %r"
+                % (count, type_, data, timeout,
+                   [(e["type"], e.get("data")) for e in
+                    self.events[since:]])) from None
+
+    def types(self, since=0, prefix=""):
+        return [e["type"] for e in self.find(since=since)
+                if e["type"].startswith(prefix)]
+
+
+def api_ok(service, method, path, body=None, status=200):
+    """One request that must answer `status`; returns the parsed body."""
+    got, _, reply = service.api(method, path, body)
+    assert got == status, "%s %s %r -> %d %r (wanted %d)" % (
+        method, path, body, got, reply, status)
+    return reply
+
+
+def assert_error(service, method, path, body=None, status=400, code=None):
+    """One request that must fail with `status` (and error `code`);
+    returns the error object."""
+    got, _, reply = service.api(method, path, body)
+    assert got == status, "%s %s %r -> %d %r (wanted %d %s)" % (
+        method, path, body, got, reply, status, code)
+    assert isinstance(reply, dict) and "error" in reply, reply
+    err = reply["error"]
+    assert isinstance(err.get("message"), str) and err["message"], reply
+    if code is not None:
+        assert err["code"] == code, reply
+    return err
+
+
+def assert_healthy(service):
+    """The service process runs and both liveness and the API answer."""
+    assert service.running, "service exited:\n%s" % service.log_tail()
+    status, _, body = service.api("GET", "/healthz", token=None)
+    assert (status, body) == (200, {"status": "ok"})
+    status, _, body = service.api("GET", "/api/v1/status")
+    assert status == 200, body
+
+
+def phone_events(phone, kind, since=0):
+    """The params of a fake phone's events of one type, in order."""
+    return [e.get("param") for e in phone.events[since:]
+            if e.get("type") == kind]
