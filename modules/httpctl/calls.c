@@ -23,6 +23,7 @@ struct calls {
 	struct ua *ua;
 	struct lines *lines;
 	struct evbus *bus;
+	struct siptrace *trace;
 	bool shutdown;
 };
 
@@ -52,6 +53,7 @@ static void calls_destructor(void *arg)
 	struct calls *calls = arg;
 
 	uag_event_unregister(ua_event_handler);
+	mem_deref(calls->trace);
 	list_flush(&calls->activel);
 	list_flush(&calls->endedl);
 }
@@ -204,6 +206,7 @@ static void pcall_end(struct pcall *pc, const char *detail)
 	pc->state = PCALL_ENDED;
 	pc->call = NULL;
 	tmr_cancel(&pc->tmr_ring);
+	siptrace_forget(calls->trace, pc->sip_callid);
 	pc->dtmf = mem_deref(pc->dtmf);
 
 	dur = pc->answered_at ? pc->ended_at - pc->answered_at : 0;
@@ -265,6 +268,7 @@ static void on_incoming(struct calls *calls, struct call *call)
 	const struct line *line;
 	struct pcall *pc = NULL;
 	struct pl user, dialed;
+	struct sa src;
 	char lineid[64];
 	int err;
 
@@ -276,6 +280,16 @@ static void on_incoming(struct calls *calls, struct call *call)
 		/* our handler runs last, so no one else sees the freed call */
 		warning("httpctl: rejecting call from %s: not a registered"
 			" line\n", peer);
+		ua_hangup(calls->ua, call, 403, "Forbidden");
+		return;
+	}
+
+	/* the line's own device: the address it registered from */
+	if (siptrace_invite_src(calls->trace, call_id(call), &src) ||
+	    !sa_cmp(&src, &line->src, SA_ADDR)) {
+		warning("httpctl: rejecting call from %s at %J: line %s"
+			" registered from %J\n", peer, &src, lineid,
+			&line->src);
 		ua_hangup(calls->ua, call, 403, "Forbidden");
 		return;
 	}
@@ -355,7 +369,8 @@ static void ua_event_handler(struct ua *ua, enum ua_event ev,
 		if (!prm || !prm[0])
 			break;
 		{
-			const char *method = dtmf_rx_method(pc, prm[0]);
+			const char *method = siptrace_dtmf_method(
+				calls->trace, pc->sip_callid, prm[0]);
 
 			if (!method)
 				break;
@@ -371,6 +386,19 @@ static void ua_event_handler(struct ua *ua, enum ua_event ev,
 }
 
 
+/* A hook flash by SIP INFO, on a call's dialog */
+static void flash_handler(const char *callid, void *arg)
+{
+	struct pcall *pc = calls_find_sip(arg, callid);
+
+	if (!pc)
+		return;
+
+	info("httpctl: %s: hook flash (SIP INFO)\n", pc->id);
+	calls_publish(pc, "call.flash", json_pack("{s:s}", "method", "info"));
+}
+
+
 /**
  * Create the call table and start following our UA's calls
  *
@@ -378,16 +406,17 @@ static void ua_event_handler(struct ua *ua, enum ua_event ev,
  * @param ua      The API's user agent
  * @param lines   Line table (who may call, whom to ring)
  * @param bus     Event bus
+ * @param sip     baresip's SIP stack (read for what baresip hides)
  *
  * @return 0 if success, otherwise errorcode
  */
 int calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
-		struct evbus *bus)
+		struct evbus *bus, struct sip *sip)
 {
 	struct calls *calls;
 	int err;
 
-	if (!callsp || !ua || !lines || !bus)
+	if (!callsp || !ua || !lines || !bus || !sip)
 		return EINVAL;
 
 	calls = mem_zalloc(sizeof(*calls), calls_destructor);
@@ -398,7 +427,13 @@ int calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
 	calls->lines = lines;
 	calls->bus = bus;
 
+	err = siptrace_alloc(&calls->trace, sip, flash_handler, calls);
+	if (err)
+		goto out;
+
 	err = uag_event_register(ua_event_handler, calls);
+
+ out:
 	if (err)
 		mem_deref(calls);
 	else

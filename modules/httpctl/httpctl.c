@@ -41,7 +41,6 @@ static void ctl_destructor(void *arg)
 	if (c->core)
 		api_unroute_arg(c->core->api, c);
 
-	mem_deref(c->dtmf);
 	mem_deref(c->reg);
 	mem_deref(c->calls);
 	mem_deref(c->lines);
@@ -146,15 +145,12 @@ static int ctl_alloc(struct httpctl **ctlp)
 	if (err)
 		goto out;
 
-	err = calls_alloc(&c->calls, c->ua, c->lines, c->core->bus);
+	err = calls_alloc(&c->calls, c->ua, c->lines, c->core->bus,
+			  uag_sip());
 	if (err)
 		goto out;
 
 	err = reg_alloc(&c->reg, uag_sip(), c->lines, &rcfg);
-	if (err)
-		goto out;
-
-	err = dtmf_rx_alloc(&c->dtmf, uag_sip(), c->calls);
 	if (err)
 		goto out;
 

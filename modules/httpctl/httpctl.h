@@ -141,9 +141,6 @@ struct pcall {
 	bool ring_timeout;     /* nobody picked up in time              */
 	struct tmr tmr_ring;   /* ring timeout of a call to the phone   */
 	struct dtmf_tx *dtmf;  /* digits being sent to the phone        */
-	char info_digit;       /* a digit that just arrived by SIP INFO */
-	uint64_t info_at;
-	char info_swallow;     /* a baresip digit that was a hook flash */
 };
 
 struct calls;
@@ -153,7 +150,7 @@ enum {
 };
 
 int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
-		 struct evbus *bus);
+		 struct evbus *bus, struct sip *sip);
 int  calls_dial(struct calls *calls, const struct line *line,
 		uint32_t ring_s, struct pcall **pcp);
 int  calls_answer(struct pcall *pc);
@@ -173,18 +170,31 @@ json_t *calls_line_encode(const struct calls *calls, const struct line *l);
 
 
 /*
- * DTMF (dtmf.c): digits out to the phone, and how digits came in
+ * DTMF out (dtmf.c): digits sent to the phone
  */
 
 struct dtmf_tx;
-struct dtmf_rx;
 
 int  dtmf_tx_alloc(struct dtmf_tx **dtp, struct call *call);
 int  dtmf_tx_queue(struct dtmf_tx *dt, const char *digits);
 bool dtmf_digits_valid(const char *digits);
-int  dtmf_rx_alloc(struct dtmf_rx **drp, struct sip *sip,
-		   struct calls *calls);
-const char *dtmf_rx_method(struct pcall *pc, char digit);
+
+
+/*
+ * SIP trace (siptrace.c): INVITE sources, INFO digits and hook flash
+ */
+
+struct siptrace;
+
+typedef void (siptrace_flash_h)(const char *callid, void *arg);
+
+int  siptrace_alloc(struct siptrace **trp, struct sip *sip,
+		    siptrace_flash_h *flashh, void *arg);
+const char *siptrace_dtmf_method(struct siptrace *tr, const char *callid,
+				 char digit);
+int  siptrace_invite_src(const struct siptrace *tr, const char *callid,
+			 struct sa *src);
+void siptrace_forget(struct siptrace *tr, const char *callid);
 
 
 /*
@@ -196,7 +206,6 @@ struct httpctl {
 	struct lines *lines;
 	struct registrar *reg;
 	struct calls *calls;
-	struct dtmf_rx *dtmf;
 	struct ua *ua;         /* owned by baresip's UA list           */
 };
 
