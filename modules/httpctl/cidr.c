@@ -226,7 +226,8 @@ static int list_decode(struct cidr_list *cl, const char *str)
 /**
  * Decode a list of IPv4 and IPv6 prefixes
  *
- * Entries are separated by commas and/or blanks; an address without a
+ * Entries are separated by commas (blanks around them are allowed, but
+ * baresip's config hands over one word per line); an address without a
  * prefix length stands for itself (/32 or /128). A NULL, empty or blank
  * string gives the default list: private, loopback and link-local ranges.
  *

@@ -16,8 +16,9 @@
   httpctl_token         <token>        # repeatable; generated if none
   httpctl_origin        <origin>       # repeatable; browser origins
   httpctl_state_dir     <dir>          # default: <config dir>/state
-  httpctl_reg_allow     <cidr,...>     # may REGISTER; default: private
-                                       # ranges and loopback
+  httpctl_reg_allow     <cidr,...>     # may REGISTER (repeatable);
+                                       # default: private ranges and
+                                       # loopback
   httpctl_reg_expires   60-3600        # accepted REGISTER expiry, s
  \endverbatim
  *
@@ -81,15 +82,28 @@ static int ua_create(struct ua **uap, const struct conf *conf)
 }
 
 
-static int reg_cfg_read(struct reg_cfg *cfg, char *allow, size_t allowsz,
+/* httpctl_reg_allow may repeat: its lines join into one list */
+static int allow_handler(const struct pl *val, void *arg)
+{
+	struct mbuf *mb = arg;
+
+	return mbuf_printf(mb, "%s%r", mb->end ? "," : "", val);
+}
+
+
+static int reg_cfg_read(struct reg_cfg *cfg, struct mbuf *allow,
 			const struct conf *conf)
 {
 	struct pl rng;
 	uint32_t min = 60, max = 3600;
+	int err;
 
-	cfg->allow = NULL;
-	if (0 == conf_get_str(conf, "httpctl_reg_allow", allow, allowsz))
-		cfg->allow = allow;
+	/* a config value is one word: "a,b", or the key on two lines */
+	err  = conf_apply(conf, "httpctl_reg_allow", allow_handler, allow);
+	err |= mbuf_write_u8(allow, 0);
+	if (err)
+		return ENOMEM;
+	cfg->allow = allow->end > 1 ? (const char *)allow->buf : NULL;
 
 	if (0 == conf_get(conf, "httpctl_reg_expires", &rng)) {
 		struct pl a, b;
@@ -118,16 +132,18 @@ static int reg_cfg_read(struct reg_cfg *cfg, char *allow, size_t allowsz,
 static int ctl_alloc(struct httpctl **ctlp)
 {
 	const struct conf *conf = conf_cur();
+	struct mbuf *allow = mbuf_alloc(256);
 	struct reg_cfg rcfg;
-	char allow[1024];
 	struct httpctl *c;
 	int err;
 
 	c = mem_zalloc(sizeof(*c), ctl_destructor);
-	if (!c)
-		return ENOMEM;
+	if (!c || !allow) {
+		err = ENOMEM;
+		goto out;
+	}
 
-	err = reg_cfg_read(&rcfg, allow, sizeof(allow), conf);
+	err = reg_cfg_read(&rcfg, allow, conf);
 	if (err)
 		goto out;
 
@@ -168,6 +184,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 		goto out;
 
  out:
+	mem_deref(allow);
 	if (err)
 		mem_deref(c);
 	else

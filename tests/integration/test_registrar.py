@@ -495,6 +495,12 @@ def test_register_from_outside_allow_list_is_403(service_factory,
         assert raw.register("100", expires=120).status == 200
     assert get_line(ok, "100")["registered"] is True
 
+    # the key may be repeated: its lines make one list
+    rep = service_factory(httpctl_reg_allow=["10.0.0.0/8", "127.0.0.1"])
+    with SipUdpClient(rep.sip_server) as raw:
+        assert raw.register("100", expires=120).status == 200
+    assert get_line(rep, "100")["registered"] is True
+
 
 # -- 8. bad input on the SIP port --------------------------------------------
 
