@@ -9,17 +9,13 @@ as a line of its own. The product tells the two methods apart itself
 Out: POST /api/v1/calls/{id}/dtmf sends RFC 2833 events to the phone.
 
 HT802-style SIP INFO (Signal=5 / Duration=160, hook flash as Signal=16,
-Signal=hf or application/hook-flash) comes from RawLine, a few lines of
-SIP over a UDP socket, since no test peer sends those bodies.
+Signal=hf or application/hook-flash) comes from sipraw.RawPhone, SIP
+built by hand on a UDP socket, since no test peer sends those bodies.
 """
-
-import re
-import socket
-import time
-import uuid
 
 from helpers import EventLog, api_ok, assert_error, assert_healthy, \
     phone_events
+from sipphone_test.sipraw import RawPhone
 
 UNKNOWN_CALL = "call_000000000000"
 
@@ -172,135 +168,6 @@ def test_dtmf_to_a_ringing_call_from_the_phone(service, phone):
 
 # -- 4. SIP INFO as an HT802 sends it, hook flash ----------------------------
 
-class RawLine:
-    """Just enough of a SIP UA on a UDP socket to register a line, call
-    the service and send INFO inside the dialog: the HT802's exact INFO
-    bodies (Signal=5 / Duration=160, Signal=16 and Signal=hf for a hook
-    flash), which neither baresip nor linphonec send."""
-
-    def __init__(self, server, line="300"):
-        host, port = server.rsplit(":", 1)
-        self.server = (host, int(port))
-        self.line = line
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.rtp.bind(("127.0.0.1", 0))
-        self.tag = uuid.uuid4().hex[:10]
-        self.cseq = 0
-        self.call_id = None
-        self.remote_tag = None
-        self.remote_target = None
-
-    def close(self):
-        self.sock.close()
-        self.rtp.close()
-
-    @property
-    def aor(self):
-        return "sip:%s@%s:%d" % (self.line, *self.server)
-
-    def _send(self, method, uri, call_id, to, extra=(), body=b"",
-              ctype=None, cseq=None):
-        if cseq is None:
-            self.cseq += 1
-            cseq = self.cseq
-        lines = [
-            "%s %s SIP/2.0" % (method, uri),
-            "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK%s"
-            % (self.port, uuid.uuid4().hex[:16]),
-            "Max-Forwards: 70",
-            "From: <%s>;tag=%s" % (self.aor, self.tag),
-            "To: %s" % to,
-            "Call-ID: %s" % call_id,
-            "CSeq: %d %s" % (cseq, method),
-            "Contact: <sip:%s@127.0.0.1:%d>" % (self.line, self.port),
-            "User-Agent: Grandstream HT802 1.0.51.2 (test)",
-        ] + list(extra)
-        if ctype:
-            lines.append("Content-Type: %s" % ctype)
-        lines += ["Content-Length: %d" % len(body), "", ""]
-        self.last_request = "\r\n".join(lines).encode() + body
-        self.sock.sendto(self.last_request, self.server)
-        return cseq
-
-    def retransmit(self, cseq, method):
-        """Send the last request again, unchanged (a UDP retransmission,
-        as when our 200 got lost); returns the final status."""
-        self.sock.sendto(self.last_request, self.server)
-        return self.response(cseq, method)[0]
-
-    def response(self, cseq, method, timeout=5.0, final=True):
-        """The next response to (cseq, method): status, headers."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no response to %s %d" % (method, cseq))
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            text = data.decode("utf-8", "replace")
-            if not text.startswith("SIP/2.0 "):
-                continue  # a request from the service: not expected here
-            head = text.split("\r\n\r\n", 1)[0].split("\r\n")
-            status = int(head[0].split()[1])
-            hdrs = {}
-            for h in head[1:]:
-                name, _, value = h.partition(":")
-                hdrs.setdefault(name.strip().lower(), value.strip())
-            if hdrs.get("cseq") != "%d %s" % (cseq, method):
-                continue
-            if final and status < 200:
-                continue
-            return status, hdrs
-
-    def register(self):
-        cseq = self._send("REGISTER", "sip:%s:%d" % self.server,
-                          uuid.uuid4().hex, "<%s>" % self.aor,
-                          ["Expires: 60"])
-        status, _ = self.response(cseq, "REGISTER")
-        assert status == 200, status
-
-    def invite(self, number):
-        """Send INVITE; returns its cseq (the answer comes later)."""
-        self.call_id = uuid.uuid4().hex + "@127.0.0.1"
-        rport = self.rtp.getsockname()[1]
-        sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-               "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-               "m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-               "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
-               "a=ptime:20\r\na=sendrecv\r\n" % rport).encode()
-        self.invite_uri = "sip:%s@%s:%d" % (number, *self.server)
-        return self._send("INVITE", self.invite_uri, self.call_id,
-                          "<%s>" % self.invite_uri, body=sdp,
-                          ctype="application/sdp")
-
-    def established(self, cseq, timeout=5.0):
-        """Wait for the 200 to the INVITE, then ACK it."""
-        status, hdrs = self.response(cseq, "INVITE", timeout)
-        assert status == 200, status
-        self.remote_to = hdrs["to"]
-        self.remote_target = re.search(r"<([^>]+)>", hdrs["contact"]
-                                       ).group(1)
-        self._send("ACK", self.remote_target, self.call_id, self.remote_to,
-                   cseq=cseq)
-
-    def info(self, body, ctype="application/dtmf-relay"):
-        """INFO in the dialog; returns the final status."""
-        cseq = self._send("INFO", self.remote_target, self.call_id,
-                          self.remote_to, body=body.encode(), ctype=ctype)
-        return self.response(cseq, "INFO")[0]
-
-    def bye(self):
-        cseq = self._send("BYE", self.remote_target, self.call_id,
-                          self.remote_to)
-        return self.response(cseq, "BYE")[0]
-
-
 def test_ht802_info_digits_and_hook_flash(service):
     log = EventLog(service)
     ua, cid = _raw_call(service, log)
@@ -309,22 +176,22 @@ def test_ht802_info_digits_and_hook_flash(service):
         assert (inc["line"], inc["dialed"]) == ("300", "8000")
 
         # a digit as the HT802 sends it
-        assert ua.info("Signal=5\r\nDuration=160\r\n") == 200
+        assert ua.info("Signal=5\r\nDuration=160\r\n").status == 200
         log.wait("dtmf", call=cid, digit="5")
         # hook flash as RFC-2833-style event 16 in an INFO: a flash,
         # not the digit '1' baresip would read from it
-        assert ua.info("Signal=16\r\nDuration=160\r\n") == 200
+        assert ua.info("Signal=16\r\nDuration=160\r\n").status == 200
         log.wait("call.flash", call=cid)
-        assert ua.info("Signal=7\r\nDuration=160\r\n") == 200
+        assert ua.info("Signal=7\r\nDuration=160\r\n").status == 200
         log.wait("dtmf", call=cid, digit="7")
         # the other spellings of a flash some equipment uses
         ua.info("Signal=hf\r\nDuration=160\r\n")
         ua.info("", ctype="application/hook-flash")
         log.wait_count("call.flash", 3, call=cid)
-        assert ua.info("Signal=#\r\nDuration=160\r\n") == 200
+        assert ua.info("Signal=#\r\nDuration=160\r\n").status == 200
         log.wait("dtmf", call=cid, digit="#")
 
-        assert ua.bye() == 200
+        assert ua.bye().status == 200
         ended = log.wait("call.ended", call=cid)
         assert ended["data"]["reason"] == "phone_hangup", ended
         assert dtmf_events(log, cid) == [("5", "info"), ("7", "info"),
@@ -340,15 +207,15 @@ def test_ht802_info_digits_and_hook_flash(service):
 
 
 def _raw_call(service, log, line="300"):
-    """A RawLine registered as `line`, in an answered call; (ua, cid)."""
-    ua = RawLine(service.sip_server, line=line)
-    ua.register()
+    """A RawPhone registered as `line`, in an answered call; (ua, cid)."""
+    ua = RawPhone(service.sip_server, line=line)
+    assert ua.register().status == 200
     log.wait("line.registered", line=line)
     since = log.mark()
-    cseq = ua.invite("8000")
+    ua.invite("8000")
     cid = log.wait("call.incoming", since=since, line=line)["data"]["call"]
     api_ok(service, "POST", "/api/v1/calls/%s/answer" % cid)
-    ua.established(cseq)
+    ua.established()
     return ua, cid
 
 
@@ -359,13 +226,13 @@ def test_info_retransmission_counts_once(service):
     log = EventLog(service)
     ua, cid = _raw_call(service, log)
     try:
-        assert ua.info("Signal=5\r\nDuration=160\r\n") == 200
-        assert ua.retransmit(ua.cseq, "INFO") == 200
-        assert ua.info("Signal=16\r\nDuration=160\r\n") == 200
-        assert ua.retransmit(ua.cseq, "INFO") == 200
-        assert ua.info("Signal=9\r\nDuration=160\r\n") == 200
+        assert ua.info("Signal=5\r\nDuration=160\r\n").status == 200
+        assert ua.retransmit().status == 200
+        assert ua.info("Signal=16\r\nDuration=160\r\n").status == 200
+        assert ua.retransmit().status == 200
+        assert ua.info("Signal=9\r\nDuration=160\r\n").status == 200
         log.wait("dtmf", call=cid, digit="9")
-        assert ua.bye() == 200
+        assert ua.bye().status == 200
         log.wait("call.ended", call=cid)
         assert dtmf_events(log, cid) == [("5", "info"), ("9", "info")]
         assert len(log.find("call.flash", call=cid)) == 1
@@ -380,14 +247,12 @@ def test_info_outside_the_dialog_is_ignored(service):
     log = EventLog(service)
     ua, cid = _raw_call(service, log)
     try:
-        good_to = ua.remote_to
-        ua.remote_to = good_to.split(";tag=")[0] + ";tag=not-the-dialog"
-        assert ua.info("Signal=16\r\nDuration=160\r\n") == 481
-        assert ua.info("Signal=hf\r\nDuration=160\r\n") == 481
-        ua.remote_to = good_to
-        assert ua.info("Signal=4\r\nDuration=160\r\n") == 200
+        for body in ("Signal=16\r\nDuration=160\r\n",
+                     "Signal=hf\r\nDuration=160\r\n"):
+            assert ua.info(body, to_tag="not-the-dialog").status == 481
+        assert ua.info("Signal=4\r\nDuration=160\r\n").status == 200
         log.wait("dtmf", call=cid, digit="4")
-        assert ua.bye() == 200
+        assert ua.bye().status == 200
         log.wait("call.ended", call=cid)
         assert log.find("call.flash", call=cid) == []
         assert dtmf_events(log, cid) == [("4", "info")]

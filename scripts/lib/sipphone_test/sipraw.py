@@ -3,14 +3,19 @@
 No SIP stack: every request is built here, header by header, so a test
 can send exactly what it wants (a missing To user, two Contacts, a
 non-numeric Expires) or plain bytes. A client owns one UDP socket on
-127.0.0.1; replies are matched to a request by its Via branch.
+its `host` (default 127.0.0.1); replies are matched to a request by its
+Via branch and CSeq.
 
     with SipUdpClient(service.sip_server) as c:
         r = c.register("100", expires=120)
         assert r.status == 200 and r.header("date")
         r = c.register("100", headers={"Contact": "*", "Expires": "0"})
+
+RawPhone is a SipUdpClient that also calls: INVITE (with an SDP offer),
+ACK, INFO and BYE in the call's dialog, as an HT802 port does.
 """
 
+import collections
 import itertools
 import re
 import secrets
@@ -80,10 +85,13 @@ def contact_params(value):
 
 
 class SipUdpClient:
-    """A SIP client on its own UDP socket (127.0.0.1, a free port).
+    """A SIP client on its own UDP socket (a free port on `host`).
 
-    server: "HOST:PORT" of the SIP server.
-    Attributes: host, port (local), hostport ("127.0.0.1:p").
+    server: "HOST:PORT" of the SIP server. host: the address to bind
+    (default 127.0.0.1; any 127.x.y.z is loopback on Linux, so a test can
+    send from another address than the server's).
+    Attributes: host, port (local), hostport ("HOST:p"), call_id and tag
+    (used by REGISTER), cseq (the last CSeq number given out).
     """
 
     def __init__(self, server, host="127.0.0.1"):
@@ -95,6 +103,8 @@ class SipUdpClient:
         self.call_id = "sipraw-" + secrets.token_hex(8)
         self.tag = secrets.token_hex(4)
         self._cseq = itertools.count(1)
+        self.cseq = 0
+        self.last_request = None  # (bytes, branch, CSeq value)
 
     @property
     def hostport(self):
@@ -119,6 +129,28 @@ class SipUdpClient:
     def new_branch():
         return "z9hG4bK-" + secrets.token_hex(8)
 
+    def next_cseq(self):
+        """The next CSeq number of this client."""
+        self.cseq = next(self._cseq)
+        return self.cseq
+
+    def uri(self, user, domain=None):
+        """sip:USER@domain (default: the server's HOST:PORT)."""
+        return "sip:%s@%s" % (user, domain or "%s:%d" % self.server)
+
+    def common_headers(self, method, line, to, call_id=None, cseq=None,
+                       domain=None):
+        """Max-Forwards; From <sip:LINE@domain> with this client's tag; To;
+        Call-ID (default: this client's); CSeq (default: the next
+        number) with method."""
+        if cseq is None:
+            cseq = self.next_cseq()
+        return [("Max-Forwards", "70"),
+                ("From", "<%s>;tag=%s" % (self.uri(line, domain), self.tag)),
+                ("To", to),
+                ("Call-ID", call_id or self.call_id),
+                ("CSeq", "%d %s" % (cseq, method))]
+
     def build(self, method, uri, headers, body=b"", branch=None):
         """One request. headers: a list of (name, value); a Via with this
         socket's address and branch comes first, Content-Length last
@@ -135,21 +167,42 @@ class SipUdpClient:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body, \
             branch
 
-    def request(self, method, uri, headers, body=b"", timeout=3.0):
-        """Send a request and return its final response (1xx skipped).
-        Raises TimeoutError if none comes."""
+    def send_request(self, method, uri, headers, body=b""):
+        """Build and send a request without waiting for its answer; it
+        becomes last_request. Returns (branch, CSeq value) for
+        wait_response."""
         data, branch = self.build(method, uri, headers, body)
+        cseq = next((v for n, v in headers if n.lower() == "cseq"), None)
         self.send(data)
-        return self.wait_response(branch, timeout)
+        self.last_request = (data, branch, cseq)
+        return branch, cseq
 
-    def wait_response(self, branch, timeout=3.0, final=True):
-        """The next response whose top Via carries branch."""
+    def request(self, method, uri, headers, body=b"", timeout=3.0):
+        """Send a request and return its final response (1xx skipped),
+        matched by branch and by the request's CSeq (for a CSeq the
+        server may not echo, send_request and wait_response(branch)).
+        Raises TimeoutError if none comes."""
+        branch, cseq = self.send_request(method, uri, headers, body)
+        return self.wait_response(branch, timeout, cseq=cseq)
+
+    def retransmit(self, timeout=3.0):
+        """Send last_request again, byte for byte (a UDP retransmission:
+        same branch, Call-ID and CSeq); returns the final response."""
+        data, branch, cseq = self.last_request
+        self.send(data)
+        return self.wait_response(branch, timeout, cseq=cseq)
+
+    def wait_response(self, branch=None, timeout=3.0, final=True,
+                      cseq=None):
+        """The next response whose top Via carries branch and whose CSeq
+        is cseq ("N METHOD"), of those given. Others are passed over, as
+        are requests from the server."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError("no SIP response (branch %s) within "
-                                   "%.1fs" % (branch, timeout))
+                raise TimeoutError("no SIP response (branch %s, CSeq %s) "
+                                   "within %.1fs" % (branch, cseq, timeout))
             self.sock.settimeout(left)
             try:
                 data, _ = self.sock.recvfrom(65536)
@@ -161,7 +214,11 @@ class SipUdpClient:
                 resp = SipResponse(data)
             except ValueError:
                 continue
-            if ("branch=%s" % branch) not in (resp.header("via") or ""):
+            if branch and ("branch=%s" % branch) not in (resp.header("via")
+                                                         or ""):
+                continue
+            if cseq and " ".join((resp.header("cseq") or "").split()) \
+                    != cseq:
                 continue
             if final and resp.status < 200:
                 continue
@@ -187,13 +244,9 @@ class SipUdpClient:
         """The headers of a plain REGISTER for line: From/To
         sip:LINE@server, Call-ID and CSeq of this client, Contact (default
         <sip:LINE@this socket>; None: none), Expires if given."""
-        domain = domain or "%s:%d" % self.server
-        aor = "<sip:%s@%s>" % (line, domain)
-        headers = [("Max-Forwards", "70"),
-                   ("From", "%s;tag=%s" % (aor, self.tag)),
-                   ("To", aor),
-                   ("Call-ID", self.call_id),
-                   ("CSeq", "%d REGISTER" % next(self._cseq))]
+        headers = self.common_headers("REGISTER", line,
+                                      "<%s>" % self.uri(line, domain),
+                                      domain=domain)
         if contact is _DEFAULT:
             contact = self.default_contact(line)
         if contact is not None:
@@ -216,6 +269,133 @@ class SipUdpClient:
         hdrs = override(hdrs, headers or {})
         return self.request("REGISTER", "sip:%s:%d" % self.server, hdrs,
                             timeout=timeout)
+
+
+# The call's dialog as the phone sees it: Call-ID, the To of the answer
+# (with the server's tag), the server's Contact URI (where requests go).
+Dialog = collections.namedtuple("Dialog", "call_id remote_to target")
+
+
+class RawPhone(SipUdpClient):
+    """Just enough of a phone (one HT802 port) on a UDP socket: it
+    registers its line, calls the server (INVITE with a PCMU offer; the
+    answer is ACKed) and, in the call, sends INFO with any body (the
+    HT802's Signal=5 / Duration=160, a hook flash as Signal=16 or
+    Signal=hf) and BYE. One call at a time; requests from the server are
+    not answered.
+
+        ua = RawPhone(service.sip_server, line="300")
+        assert ua.register().status == 200
+        ua.invite("8000")
+        ...  # the call is answered over REST
+        ua.established()
+        assert ua.info("Signal=5\\r\\nDuration=160\\r\\n").status == 200
+        assert ua.bye().status == 200
+
+    Attributes besides SipUdpClient's: line, rtp (a UDP socket on host,
+    the offer's audio port), dialog (call_id, remote_to, target: set by
+    a 2xx to the INVITE, cleared by bye()).
+    """
+
+    USER_AGENT = "Grandstream HT802 1.0.51.2 (test)"
+
+    def __init__(self, server, line="300", host="127.0.0.1",
+                 user_agent=USER_AGENT, timeout=5.0):
+        super().__init__(server, host)
+        self.line = line
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind((self.host, 0))
+        self.dialog = None
+        self._invite = None  # (uri, Call-ID, CSeq number, branch)
+
+    def close(self):
+        self.rtp.close()
+        super().close()
+
+    def phone_headers(self, method, to, call_id, cseq=None):
+        """A request's headers as the phone sends them: the common ones,
+        its Contact and User-Agent."""
+        return self.common_headers(method, self.line, to, call_id, cseq) + [
+            ("Contact", self.default_contact(self.line)),
+            ("User-Agent", self.user_agent)]
+
+    def register(self, line=None, expires=60, **kwargs):
+        """REGISTER this phone's line (or another); the final response."""
+        kwargs.setdefault("user_agent", self.user_agent)
+        kwargs.setdefault("timeout", self.timeout)
+        return super().register(line or self.line, expires=expires,
+                                **kwargs)
+
+    def sdp(self):
+        """The INVITE's offer: PCMU and telephone-event on the rtp port."""
+        return ("v=0\r\no=- 1 1 IN IP4 {h}\r\ns=-\r\nc=IN IP4 {h}\r\n"
+                "t=0 0\r\nm=audio {p} RTP/AVP 0 101\r\n"
+                "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000"
+                "\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
+                ).format(h=self.host, p=self.rtp.getsockname()[1])
+
+    def invite(self, number):
+        """Call number: send the INVITE and return at once (the answer
+        comes when the call is answered: wait_answer, established)."""
+        uri = self.uri(number)
+        call_id = "sipraw-%s@%s" % (secrets.token_hex(8), self.host)
+        cseq = self.next_cseq()
+        branch, _ = self.send_request(
+            "INVITE", uri,
+            self.phone_headers("INVITE", "<%s>" % uri, call_id, cseq)
+            + [("Content-Type", "application/sdp")], self.sdp())
+        self._invite = (uri, call_id, cseq, branch)
+        self.dialog = None
+
+    def wait_answer(self, timeout=None):
+        """The INVITE's final response, ACKed: a 2xx in a transaction of
+        its own to the answer's Contact (and the call's dialog starts),
+        any other in the INVITE's transaction."""
+        uri, call_id, cseq, branch = self._invite
+        resp = self.wait_response(branch, timeout or self.timeout,
+                                  cseq="%d INVITE" % cseq)
+        to = resp.header("to")
+        ack = self.phone_headers("ACK", to, call_id, cseq)
+        if resp.status < 300:
+            target = contact_params(resp.header("contact"))[0]
+            self.dialog = Dialog(call_id, to, target)
+            self.send(self.build("ACK", target, ack)[0])
+        else:
+            self.send(self.build("ACK", uri, ack, branch=branch)[0])
+        return resp
+
+    def established(self, timeout=None):
+        """Wait for the 200 to the INVITE and ACK it; the 200."""
+        resp = self.wait_answer(timeout)
+        assert resp.status == 200, resp.raw.decode("utf-8", "replace")
+        return resp
+
+    def in_dialog(self, method, body=b"", ctype=None, to_tag=None,
+                  timeout=None):
+        """A request in the call's dialog; its final response. to_tag:
+        put this tag in To instead of the dialog's (a request that is
+        not in the dialog)."""
+        d = self.dialog
+        to = d.remote_to
+        if to_tag is not None:
+            to = to.split(";tag=")[0] + ";tag=" + to_tag
+        headers = self.phone_headers(method, to, d.call_id)
+        if ctype:
+            headers.append(("Content-Type", ctype))
+        return self.request(method, d.target, headers, body,
+                            timeout or self.timeout)
+
+    def info(self, body, ctype="application/dtmf-relay", to_tag=None):
+        """INFO in the call with this body; the final response."""
+        return self.in_dialog("INFO", body, ctype, to_tag)
+
+    def bye(self):
+        """Hang up: BYE; the final response. The dialog is over."""
+        resp = self.in_dialog("BYE")
+        self.dialog = None
+        return resp
 
 
 def override(headers, changes):
