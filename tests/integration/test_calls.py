@@ -13,6 +13,7 @@ import pytest
 
 from helpers import (EventLog, api_ok, assert_error, assert_healthy,
                      phone_events)
+from sipphone_test.sipraw import RawPhone
 
 UNKNOWN_CALL = "call_000000000000"
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -575,3 +576,68 @@ def test_two_lines_call_at_once(service, phone_factory):
     p100.wait_event("CALL_CLOSED", 5, since=m100)
     p101.wait_event("CALL_CLOSED", 5, since=m101)
     assert active_ids(service) == []
+
+
+# -- a call only from the address its line registered from ------------------
+
+def test_call_taken_only_from_the_address_its_line_registered_from(
+        service, phone):
+    """An INVITE as line 100 from 127.0.0.2, while line 100 is registered
+    from 127.0.0.1, is refused (403) and makes no call; a line calling
+    from the address it registered from is taken; and once line 100
+    re-registers from 127.0.0.2 (the device moved), its calls from there
+    are taken and those from the old address are not."""
+    log = EventLog(service)
+    assert get_line(service, "100")["source"] == \
+        "127.0.0.1:%d" % phone.sip_port
+    with RawPhone(service.sip_server, line="100", host="127.0.0.2") as other, \
+            RawPhone(service.sip_server, line="101") as local:
+        # line 100 from an address that is not its own
+        since = service.log_size()
+        other.invite("1234")
+        refused = other.wait_answer()
+        assert refused.status == 403, refused.raw
+        service.wait_log(r"rejecting call from sip:100@\S+ at 127\.0\.0\.2:"
+                         r"%d: line 100 registered from 127\.0\.0\.1:%d"
+                         % (other.port, phone.sip_port), 5, since)
+        assert active_ids(service, "all") == []
+        assert log.types(prefix="call.") == []
+        assert get_line(service, "100")["state"] == "idle"
+
+        # the same kind of INVITE from 127.0.0.1, as the line registered
+        # from there: taken
+        assert local.register().status == 200
+        since = log.mark()
+        local.invite("2345")
+        inc = log.wait("call.incoming", since=since, line="101")
+        cid = inc["data"]["call"]
+        assert inc["data"]["dialed"] == "2345"
+        assert active_ids(service, "all") == [cid]
+        api_ok(service, "DELETE", "/api/v1/calls/%s" % cid)
+        assert local.wait_answer().status >= 400  # rejected, and ACKed
+        log.wait("call.ended", call=cid)
+
+        # line 100 moves to 127.0.0.2: its calls from there are taken
+        assert other.register().status == 200
+        line = get_line(service, "100")
+        assert (line["registered"], line["source"]) == (True,
+                                                        other.hostport)
+        since = log.mark()
+        other.invite("3456")
+        cid = log.wait("call.incoming", since=since,
+                       line="100")["data"]["call"]
+        api_ok(service, "POST", "/api/v1/calls/%s/answer" % cid)
+        other.established()
+        assert get_call(service, cid)["state"] == "active"
+        assert other.bye().status == 200
+        ended = log.wait("call.ended", call=cid)
+        assert ended["data"]["reason"] == "phone_hangup", ended
+
+    # ... and the old address no longer calls as line 100
+    m = phone.mark()
+    since = log.mark()
+    phone.dial("1234")
+    closed = phone.wait_event("CALL_CLOSED", 5, since=m)
+    assert (closed.get("param") or "").startswith("403"), closed
+    assert log.types(since=since, prefix="call.") == []
+    assert_healthy(service)
