@@ -247,82 +247,18 @@ const char *api_param(const struct api_req *req, const char *name)
 }
 
 
-/**
- * A query parameter
- *
- * @param req   Request
- * @param name  Parameter name
- * @param val   Returned value (points into the request)
- *
- * @return 0 if found, ENOENT if absent
- */
+/** A query parameter of the request (see query_get) */
 int api_query(const struct api_req *req, const char *name, struct pl *val)
 {
-	struct pl rest, item, n, v;
-	size_t len = str_len(name);
-
-	if (!req || !len || !val)
-		return EINVAL;
-
-	pl_set_str(&rest, req->wr->query);
-	while (rest.l) {
-		const char *amp = pl_strchr(&rest, '&');
-
-		item.p = rest.p;
-		item.l = amp ? (size_t)(amp - rest.p) : rest.l;
-
-		if (0 == re_regex(item.p, item.l, "[^=]+=[^]*", &n, &v) &&
-		    0 == pl_strcmp(&n, name)) {
-			*val = v;
-			return 0;
-		}
-		if (0 == pl_strcmp(&item, name)) {
-			val->p = item.p + item.l;
-			val->l = 0;
-			return 0;
-		}
-
-		if (!amp)
-			break;
-		rest.p = amp + 1;
-		rest.l -= item.l + 1;
-	}
-
-	return ENOENT;
+	return req ? query_get(req->wr->query, name, val) : EINVAL;
 }
 
 
-/**
- * An unsigned integer query parameter
- *
- * @param req   Request
- * @param name  Parameter name
- * @param valp  Returned value, untouched when the parameter is absent
- *
- * @return 0 if found or absent, EINVAL if it is not an unsigned integer
- */
+/** An unsigned integer query parameter (see query_u64) */
 int api_query_u64(const struct api_req *req, const char *name,
 		  uint64_t *valp)
 {
-	struct pl v;
-	uint64_t n = 0;
-	size_t i;
-
-	if (api_query(req, name, &v))
-		return 0;
-
-	if (!v.l || v.l > 19)
-		return EINVAL;
-
-	for (i = 0; i < v.l; i++) {
-		if (v.p[i] < '0' || v.p[i] > '9')
-			return EINVAL;
-		n = n * 10 + (uint64_t)(v.p[i] - '0');
-	}
-
-	*valp = n;
-
-	return 0;
+	return req ? query_u64(req->wr->query, name, valp) : EINVAL;
 }
 
 

@@ -132,6 +132,23 @@ static bool token_equal(const char *given, size_t glen, const char *token)
 }
 
 
+/* check every token, so the time does not tell which matched */
+static bool tokens_match(const struct auth *auth, const char *given,
+			 size_t glen)
+{
+	struct le *le;
+	bool ok = false;
+
+	for (le = list_head(&auth->tokenl); le; le = le->next) {
+		const struct strle *e = le->data;
+
+		ok |= token_equal(given, glen, e->s);
+	}
+
+	return ok;
+}
+
+
 /**
  * Check an Authorization header
  *
@@ -143,8 +160,6 @@ static bool token_equal(const char *given, size_t glen, const char *token)
 bool auth_bearer_ok(const struct auth *auth, const char *authz)
 {
 	struct pl scheme, token;
-	struct le *le;
-	bool ok = false;
 
 	if (!auth || !authz)
 		return false;
@@ -156,14 +171,22 @@ bool auth_bearer_ok(const struct auth *auth, const char *authz)
 	if (pl_strcasecmp(&scheme, "Bearer"))
 		return false;
 
-	/* check every token, so the time does not tell which matched */
-	for (le = list_head(&auth->tokenl); le; le = le->next) {
-		const struct strle *e = le->data;
+	return tokens_match(auth, token.p, token.l);
+}
 
-		ok |= token_equal(token.p, token.l, e->s);
-	}
 
-	return ok;
+/**
+ * Check a bare token (from a query string: browsers cannot set headers
+ * on a WebSocket)
+ *
+ * @return true if it is one of the accepted tokens
+ */
+bool auth_token_ok(const struct auth *auth, const char *token)
+{
+	if (!auth || !token)
+		return false;
+
+	return tokens_match(auth, token, strlen(token));
 }
 
 

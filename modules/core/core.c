@@ -12,6 +12,7 @@
   httpctl_token      <token>        # repeatable; generated if none
   httpctl_origin     <origin>       # repeatable; allowed browser origins
   httpctl_state_dir  <dir>          # default: <config dir>/state
+  wsaudio_format     pcmu           # WebSocket audio when none is asked
  \endverbatim
  *
  * Threads: main thread only.
@@ -33,6 +34,9 @@ static void core_destructor(void *arg)
 {
 	struct sp_core *core = arg;
 
+	/* the hub first: the sockets the web server closes after it then
+	   find no session to tell */
+	mem_deref(core->hub);
 	mem_deref(core->web);
 	mem_deref(core->api);
 	mem_deref(core->auth);
@@ -159,6 +163,27 @@ static int listen_addr(struct sa *laddr, const struct conf *conf)
 }
 
 
+/* wsaudio_format: what a WebSocket gets when it asks for no format */
+static int audio_format(enum ws_audio *fmt, const struct conf *conf)
+{
+	char name[16] = "pcmu";
+
+	(void)conf_get_str(conf, "wsaudio_format", name, sizeof(name));
+
+	if (0 == str_casecmp(name, "pcmu"))
+		*fmt = WS_AUDIO_PCMU;
+	else if (0 == str_casecmp(name, "l16"))
+		*fmt = WS_AUDIO_L16;
+	else {
+		warning("httpctl: wsaudio_format: '%s' is not pcmu or l16\n",
+			name);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
 static void healthz(struct api_req *req, void *arg)
 {
 	(void)arg;
@@ -172,6 +197,7 @@ static int core_alloc(struct sp_core **corep)
 	const struct conf *conf = conf_cur();
 	struct web_prm prm;
 	struct sp_core *core;
+	enum ws_audio fmt;
 	int err;
 
 	core = mem_zalloc(sizeof(*core), core_destructor);
@@ -212,6 +238,14 @@ static int core_alloc(struct sp_core **corep)
 		goto out;
 
 	err = web_alloc(&core->web, &prm, api_handle, core->api);
+	if (err)
+		goto out;
+
+	err = audio_format(&fmt, conf);
+	if (err)
+		goto out;
+
+	err = wshub_alloc(&core->hub, core->web, core->auth, core->bus, fmt);
 	if (err)
 		goto out;
 

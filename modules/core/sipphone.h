@@ -40,6 +40,30 @@ int jx_dumps(char **strp, const json_t *json);
 
 
 /*
+ * Errors (err.c): what failed, as the API reports it
+ */
+
+/** An error for a client: HTTP status, code and message */
+struct sp_err {
+	uint16_t status;       /* HTTP status                          */
+	const char *code;      /* snake_case code                      */
+	const char *hdrs;      /* extra header lines, or NULL          */
+	char msg[160];
+};
+
+int sp_err_set(struct sp_err *err, uint16_t status, const char *code,
+	       const char *fmt, ...);
+
+
+/*
+ * Query strings (query.c)
+ */
+
+int query_get(const char *query, const char *name, struct pl *val);
+int query_u64(const char *query, const char *name, uint64_t *valp);
+
+
+/*
  * Web server (web.c): HTTP/1.1 on libwebsockets inside the re main loop
  */
 
@@ -75,6 +99,37 @@ int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
 int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
 	       const char *ctype, const char *fmt, va_list ap);
 
+typedef bool (web_ws_accept_h)(const struct web_req *req,
+			       struct sp_err *err, void *arg);
+typedef void (web_ws_open_h)(struct web_conn *conn,
+			     const struct web_req *req, void *arg);
+typedef void (web_ws_recv_h)(struct web_conn *conn, bool binary,
+			     const uint8_t *data, size_t len, void *arg);
+typedef void (web_ws_close_h)(struct web_conn *conn, uint16_t code,
+			      void *arg);
+
+struct web_ws_handlers {
+	web_ws_accept_h *accepth;
+	web_ws_open_h *openh;
+	web_ws_recv_h *recvh;
+	web_ws_close_h *closeh;
+};
+
+struct web_ws_stats {
+	size_t queued_bytes;
+	uint64_t sent;
+	uint64_t dropped;
+};
+
+void web_set_ws(struct web *web, const struct web_ws_handlers *wsh,
+		void *arg);
+void web_conn_set_arg(struct web_conn *conn, void *arg);
+void *web_conn_arg(const struct web_conn *conn);
+int  web_ws_send(struct web_conn *conn, bool binary, bool droppable,
+		 const void *data, size_t len);
+int  web_ws_close(struct web_conn *conn, uint16_t code, const char *reason);
+void web_ws_stats(const struct web_conn *conn, struct web_ws_stats *st);
+
 
 /*
  * Auth (auth.c): bearer tokens and browser origins
@@ -87,6 +142,7 @@ int  auth_add_token(struct auth *auth, const char *token);
 int  auth_add_origin(struct auth *auth, const char *origin);
 size_t auth_token_count(const struct auth *auth);
 bool auth_bearer_ok(const struct auth *auth, const char *authz);
+bool auth_token_ok(const struct auth *auth, const char *token);
 bool auth_origin_ok(const struct auth *auth, const char *origin,
 		    const char *host);
 bool auth_origin_listed(const struct auth *auth, const char *origin);
@@ -169,6 +225,49 @@ int  evbus_list(const struct evbus *bus, uint64_t after, size_t limit,
 
 
 /*
+ * WebSocket sessions (wshub.c): /api/v1/ws, shared by both modules
+ */
+
+enum ws_audio {
+	WS_AUDIO_NONE = 0,
+	WS_AUDIO_PCMU,         /* 160 bytes per 20 ms frame            */
+	WS_AUDIO_L16,          /* 320 bytes, little-endian             */
+};
+
+struct wshub;
+struct ws_session;
+
+/* A command: 0 and *resultp (NULL for {}), or an errorcode and err */
+typedef int  (wshub_cmd_h)(struct ws_session *s, const json_t *args,
+			   json_t **resultp, struct sp_err *err, void *arg);
+typedef const char *(wshub_line_h)(void *arg);
+typedef void (wshub_session_h)(struct ws_session *s, bool open, void *arg);
+typedef void (wshub_audio_h)(struct ws_session *s, const uint8_t *data,
+			     size_t len, void *arg);
+
+int  wshub_alloc(struct wshub **hubp, struct web *web, struct auth *auth,
+		 struct evbus *bus, enum ws_audio dflt);
+int  wshub_command(struct wshub *hub, const char *name, wshub_cmd_h *h,
+		   void *arg);
+void wshub_uncommand_arg(struct wshub *hub, const void *arg);
+void wshub_set_line_handler(struct wshub *hub, wshub_line_h *h, void *arg);
+void wshub_set_audio(struct wshub *hub, wshub_session_h *sessh,
+		     wshub_audio_h *audioh, void *arg);
+struct list *wshub_sessions(struct wshub *hub);
+
+const char *ws_session_id(const struct ws_session *s);
+const char *ws_session_line(const struct ws_session *s);
+enum ws_audio ws_session_audio(const struct ws_session *s);
+void ws_session_set_audio_arg(struct ws_session *s, void *arg);
+void *ws_session_audio_arg(const struct ws_session *s);
+int  ws_session_send_audio(struct ws_session *s, const void *data,
+			   size_t len);
+int  ws_session_send_json(struct ws_session *s, json_t *msg);
+int  ws_session_error(struct ws_session *s, const struct sp_err *err);
+const char *ws_audio_name(enum ws_audio fmt);
+
+
+/*
  * Core (core.c): the one instance both modules share
  */
 
@@ -176,6 +275,7 @@ struct sp_core {
 	struct auth *auth;
 	struct api *api;
 	struct web *web;
+	struct wshub *hub;
 	struct evbus *bus;
 	char *state_dir;
 	uint64_t start_ms;     /* unix ms at start                   */

@@ -1,5 +1,6 @@
 /**
- * @file web.c  HTTP server: libwebsockets 4.1 driven by libre's main loop
+ * @file web.c  HTTP and WebSocket server: libwebsockets 4.1 driven by
+ *              libre's main loop
  *
  * Debian's libwebsockets is built without LWS_WITH_EXTERNAL_POLL, so lws
  * cannot tell us which sockets it wants polled. We own the sockets instead:
@@ -7,12 +8,14 @@
  *  - we listen and accept(), then hand each connection to lws with
  *    lws_adopt_descriptor_vhost_via_info() and fd_listen() it ourselves;
  *  - socket events go to lws_service_fd() with the matching revents;
- *  - we ask for FD_WRITE while a reply is waiting or lws holds a partial
- *    write, so replies leave as soon as the socket takes them;
+ *  - we ask for FD_WRITE while something is waiting to be written or lws
+ *    holds a partial write, so data leaves as soon as the socket takes it;
  *  - a periodic timer runs lws_service(ctx, -1) (a zero-timeout poll of
  *    lws's own table) for lws's internal timeouts and any write lws wants
  *    on its own (a close handshake, say). lws_service() is never called
  *    from inside an lws callback.
+ *
+ * HTTP is in web_http.c, WebSocket in web_ws.c; this file is the glue.
  *
  * Threads: everything here runs on the libre main thread only.
  */
@@ -23,84 +26,16 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <libwebsockets.h>
 #include "sipphone.h"
+#include "webpriv.h"
 
 
 enum {
 	SERVICE_INTERVAL_MS = 100,  /* lws internal timers, idle timeouts */
-	HDR_MAX = 4096,             /* longest header value we copy       */
-	WRITE_CHUNK = 16384,        /* body bytes handed to lws at once   */
-	HDRS_SPACE = 2048,          /* room for the response head         */
 	LISTEN_BACKLOG = 64,
+	SNDBUF = 65536,             /* a slow reader is seen in seconds   */
+	RX_CHUNK = 16384,           /* WebSocket bytes per receive cb     */
 };
-
-
-/** The server. Owned by the main thread. */
-struct web {
-	struct lws_context *ctx;
-	struct lws_vhost *vh;
-	struct lws_protocols protov[2];
-	struct list connl;          /* struct web_conn, live connections */
-	struct tmr tmr_service;     /* periodic lws_service()            */
-	struct tmr tmr_now;         /* lws asked for forced service      */
-	struct sa laddr;
-	int lfd;                    /* our listening socket              */
-	size_t body_max;
-	web_req_h *reqh;
-	void *arg;
-};
-
-
-/** The reply waiting to be written. */
-struct reply {
-	uint16_t status;
-	char *ctype;
-	struct mbuf *hdrs;          /* "name: value\r\n" lines           */
-	struct mbuf *body;
-	bool head_sent;
-};
-
-
-/**
- * One client connection. Its lifetime follows the lws wsi: created on
- * accept, freed on LWS_CALLBACK_WSI_DESTROY. Main thread only.
- */
-struct web_conn {
-	struct le le;
-	struct web *web;
-	struct lws *wsi;            /* NULL once lws destroyed it        */
-	int fd;
-	bool wantw;                 /* we asked lws for a writable cb    */
-	bool close_after;           /* close once the reply is out       */
-	bool busy;                  /* a request is being answered       */
-	struct web_req req;
-	struct reply rep;
-	struct sa peer;
-};
-
-
-static void reply_reset(struct reply *rep)
-{
-	rep->ctype = mem_deref(rep->ctype);
-	rep->hdrs  = mem_deref(rep->hdrs);
-	rep->body  = mem_deref(rep->body);
-	rep->status = 0;
-	rep->head_sent = false;
-}
-
-
-static void req_reset(struct web_req *req)
-{
-	req->met    = NULL;
-	req->path   = mem_deref(req->path);
-	req->query  = mem_deref(req->query);
-	req->authz  = mem_deref(req->authz);
-	req->origin = mem_deref(req->origin);
-	req->host   = mem_deref(req->host);
-	req->ctype  = mem_deref(req->ctype);
-	req->body   = mem_deref(req->body);
-}
 
 
 static void conn_destructor(void *arg)
@@ -108,8 +43,8 @@ static void conn_destructor(void *arg)
 	struct web_conn *conn = arg;
 
 	list_unlink(&conn->le);
-	req_reset(&conn->req);
-	reply_reset(&conn->rep);
+	web_http_reset(conn);
+	web_ws_reset(conn);
 }
 
 
@@ -177,304 +112,15 @@ static void service_handler(void *arg)
 }
 
 
-static void conn_want_write(struct web_conn *conn)
+/** Ask for a writable callback on the connection */
+void web_conn_want_write(struct web_conn *conn)
 {
+	if (!conn->wsi)
+		return;
+
 	conn->wantw = true;
 	lws_callback_on_writable(conn->wsi);
 	conn_update_fd(conn);
-}
-
-
-/* Copy a whole header (all fragments) into a new string, NULL if absent */
-static int hdr_dup(char **dstp, struct lws *wsi, enum lws_token_indexes tok)
-{
-	int len = lws_hdr_total_length(wsi, tok);
-	char *s;
-
-	*dstp = NULL;
-	if (len <= 0)
-		return 0;
-	if (len > HDR_MAX)
-		return EOVERFLOW;
-
-	s = mem_alloc(len + 1, NULL);
-	if (!s)
-		return ENOMEM;
-
-	if (lws_hdr_copy(wsi, s, len + 1, tok) < 0) {
-		mem_deref(s);
-		return EBADMSG;
-	}
-
-	*dstp = s;
-	return 0;
-}
-
-
-/* lws splits the query into decoded "name=value" fragments */
-static int query_dup(char **dstp, struct lws *wsi)
-{
-	struct mbuf *mb;
-	char frag[HDR_MAX];
-	int i, err = 0;
-
-	*dstp = NULL;
-	mb = mbuf_alloc(64);
-	if (!mb)
-		return ENOMEM;
-
-	for (i = 0; ; i++) {
-		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-					      WSI_TOKEN_HTTP_URI_ARGS, i);
-		if (n < 0)
-			break;
-		err |= mbuf_printf(mb, "%s%s", i ? "&" : "", frag);
-	}
-	if (err)
-		goto out;
-
-	mb->pos = 0;
-	err = mbuf_strdup(mb, dstp, mb->end);
-
- out:
-	mem_deref(mb);
-	return err;
-}
-
-
-static const char *req_method(struct lws *wsi)
-{
-	static const struct {
-		enum lws_token_indexes tok;
-		const char *name;
-	} metv[] = {
-		{WSI_TOKEN_GET_URI,     "GET"},
-		{WSI_TOKEN_POST_URI,    "POST"},
-		{WSI_TOKEN_DELETE_URI,  "DELETE"},
-		{WSI_TOKEN_PUT_URI,     "PUT"},
-		{WSI_TOKEN_PATCH_URI,   "PATCH"},
-		{WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
-		{WSI_TOKEN_HEAD_URI,    "HEAD"},
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(metv); i++) {
-		if (lws_hdr_total_length(wsi, metv[i].tok) > 0)
-			return metv[i].name;
-	}
-
-	return NULL;
-}
-
-
-/* Hand a complete request to the application. */
-static void conn_dispatch(struct web_conn *conn)
-{
-	conn->busy = true;
-	conn->web->reqh(&conn->req, conn->web->arg);
-}
-
-
-/* A transport-level error we answer ourselves, closing afterwards. */
-static void conn_fail(struct web_conn *conn, uint16_t status,
-		      const char *code, const char *msg)
-{
-	conn->busy = true;
-	conn->close_after = true;
-	(void)web_reply(conn, status, NULL, "application/json",
-			"{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-			code, msg);
-}
-
-
-static int on_http(struct web_conn *conn, const char *path)
-{
-	struct lws *wsi = conn->wsi;
-	struct web_req *req = &conn->req;
-	char clen[32];
-	int err;
-
-	req_reset(&conn->req);
-	reply_reset(&conn->rep);
-	conn->busy = false;
-
-	req->conn = conn;
-	req->met = req_method(wsi);
-	if (!req->met) {
-		conn_fail(conn, 405, "method_not_allowed",
-			  "HTTP method not supported");
-		return 0;
-	}
-
-	err  = str_dup(&req->path, path ? path : "/");
-	err |= query_dup(&req->query, wsi);
-	err |= hdr_dup(&req->authz, wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-	err |= hdr_dup(&req->origin, wsi, WSI_TOKEN_ORIGIN);
-	err |= hdr_dup(&req->host, wsi, WSI_TOKEN_HOST);
-	err |= hdr_dup(&req->ctype, wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
-	if (err) {
-		conn_fail(conn, 400, "bad_request",
-			  "a request header could not be read");
-		return 0;
-	}
-
-	req->body = mbuf_alloc(256);
-	if (!req->body)
-		return -1;
-
-	if (lws_hdr_copy(wsi, clen, sizeof(clen),
-			 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
-		char *end;
-		unsigned long long n;
-
-		errno = 0;
-		n = strtoull(clen, &end, 10);
-		if (errno || *end || end == clen) {
-			conn_fail(conn, 400, "bad_request",
-				  "Content-Length is not a number");
-			return 0;
-		}
-		if (n > conn->web->body_max) {
-			conn_fail(conn, 413, "body_too_large",
-				  "request body exceeds the limit");
-			return 0;
-		}
-		if (n > 0)
-			return 0;  /* the body follows */
-	}
-	else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)
-		 > 0) {
-		/* lws 4.1 never completes a chunked request body */
-		conn_fail(conn, 411, "length_required",
-			  "send the body with a Content-Length");
-		return 0;
-	}
-	/* else: no length and no chunking means no body (RFC 7230 3.3.3) */
-
-	conn_dispatch(conn);
-	return 0;
-}
-
-
-static int on_body(struct web_conn *conn, const void *in, size_t len)
-{
-	struct mbuf *body = conn->req.body;
-
-	if (conn->busy || !body)
-		return 0;
-
-	if (body->end + len > conn->web->body_max) {
-		conn_fail(conn, 413, "body_too_large",
-			  "request body exceeds the limit");
-		return 0;
-	}
-
-	return mbuf_write_mem(body, in, len) ? -1 : 0;
-}
-
-
-static int add_hdr_lines(struct lws *wsi, struct mbuf *hdrs,
-			 unsigned char **p, unsigned char *end)
-{
-	struct pl rest, name, val;
-
-	if (!hdrs)
-		return 0;
-
-	pl_set_mbuf(&rest, hdrs);
-	while (rest.l) {
-		char nm[64];
-		struct pl line, next;
-
-		if (re_regex(rest.p, rest.l, "[^\r]*\r\n", &line)) {
-			return EBADMSG;
-		}
-		next.p = line.p + line.l + 2;
-		next.l = rest.l - line.l - 2;
-
-		if (re_regex(line.p, line.l, "[^:]+:[ ]*[^]*",
-			     &name, NULL, &val))
-			return EBADMSG;
-
-		if (re_snprintf(nm, sizeof(nm), "%r:", &name) < 0)
-			return ENOMEM;
-
-		if (lws_add_http_header_by_name(wsi, (unsigned char *)nm,
-						(const unsigned char *)val.p,
-						(int)val.l, p, end))
-			return ENOMEM;
-
-		rest = next;
-	}
-
-	return 0;
-}
-
-
-static int on_writeable(struct web_conn *conn)
-{
-	struct lws *wsi = conn->wsi;
-	struct reply *rep = &conn->rep;
-	uint8_t buf[LWS_PRE + WRITE_CHUNK];
-	size_t left, n;
-	bool final;
-
-	conn->wantw = false;
-	if (!rep->status)
-		return 0;  /* a spurious writable: nothing queued */
-
-	if (!rep->head_sent) {
-		uint8_t head[LWS_PRE + HDRS_SPACE];
-		unsigned char *start = head + LWS_PRE, *p = start;
-		unsigned char *end = head + sizeof(head) - 1;
-		size_t blen = rep->body ? rep->body->end : 0;
-
-		if (lws_add_http_common_headers(wsi, rep->status, rep->ctype,
-						blen, &p, end))
-			return -1;
-		if (conn->close_after &&
-		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-				(const unsigned char *)"close", 5, &p, end))
-			return -1;
-		if (add_hdr_lines(wsi, rep->hdrs, &p, end))
-			return -1;
-		if (lws_finalize_write_http_header(wsi, start, &p, end))
-			return -1;
-
-		rep->head_sent = true;
-
-		if (!blen)
-			goto done;
-
-		/* lws wants the headers and the body in separate writes */
-		conn_want_write(conn);
-		return 0;
-	}
-
-	left = mbuf_get_left(rep->body);
-	n = min(left, (size_t)WRITE_CHUNK);
-	final = (n == left);
-	memcpy(buf + LWS_PRE, mbuf_buf(rep->body), n);
-	if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL
-					       : LWS_WRITE_HTTP) != (int)n)
-		return -1;
-	mbuf_advance(rep->body, n);
-
-	if (!final) {
-		conn_want_write(conn);
-		return 0;
-	}
-
- done:
-	reply_reset(rep);
-	req_reset(&conn->req);
-	conn->busy = false;
-
-	if (conn->close_after)
-		return -1;
-
-	/* keep-alive: lws tells us when the connection must go */
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 
@@ -484,6 +130,9 @@ static int on_destroy(struct lws *wsi)
 
 	if (!conn)
 		return 0;
+
+	/* a socket lws closed without a CLOSED callback is closed too */
+	web_ws_closed(conn);
 
 	lws_set_opaque_user_data(wsi, NULL);
 	fd_close(conn->fd);
@@ -498,23 +147,45 @@ static int lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			void *user, void *in, size_t len)
 {
 	struct web_conn *conn = wsi ? lws_get_opaque_user_data(wsi) : NULL;
-	(void)user;
 
 	switch (reason) {
 
 	case LWS_CALLBACK_HTTP:
-		return conn ? on_http(conn, in) : -1;
+		return conn ? web_http_request(conn, in) : -1;
 
 	case LWS_CALLBACK_HTTP_BODY:
-		return conn ? on_body(conn, in, len) : -1;
+		return conn ? web_http_body(conn, in, len) : -1;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (conn && !conn->busy)
-			conn_dispatch(conn);
+		if (conn)
+			web_http_complete(conn);
 		return 0;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return conn ? on_writeable(conn) : -1;
+		return conn ? web_http_writeable(conn) : -1;
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return conn ? web_ws_confirm(conn) : -1;
+
+	case LWS_CALLBACK_ESTABLISHED:
+		return conn ? web_ws_established(conn) : -1;
+
+	case LWS_CALLBACK_RECEIVE:
+		return conn ? web_ws_receive(conn, in, len) : -1;
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return conn ? web_ws_writeable(conn) : -1;
+
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (conn && len >= 2)
+			conn->ws.peer_code = (uint16_t)(((uint8_t *)in)[0] << 8 |
+						      ((uint8_t *)in)[1]);
+		return 0;
+
+	case LWS_CALLBACK_CLOSED:
+		if (conn)
+			web_ws_closed(conn);
+		return 0;
 
 	case LWS_CALLBACK_WSI_DESTROY:
 		return on_destroy(wsi);
@@ -553,6 +224,10 @@ static void accept_handler(int flags, void *arg)
 			close(fd);
 			continue;
 		}
+
+		/* the kernel must not hide a client that stopped reading */
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){SNDBUF},
+				 sizeof(int));
 		conn->web = web;
 		conn->fd = fd;
 		(void)sa_set_sa(&conn->peer, (struct sockaddr *)&ss);
@@ -673,15 +348,19 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 
-	web->protov[0].name = "sipphone";
+	/* one protocol for HTTP and WebSocket: clients that ask for no
+	   subprotocol, or for ours, land here */
+	web->protov[0].name = "sipphone.v1";
 	web->protov[0].callback = lws_callback;
+	web->protov[0].rx_buffer_size = RX_CHUNK;
 
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = web->protov;
 	info.gid = -1;
 	info.uid = -1;
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.timeout_secs = 10;
 	info.keepalive_timeout = 30;
 	info.vhost_name = "sipphone";
@@ -732,79 +411,33 @@ const struct sa *web_conn_peer(const struct web_conn *conn)
 
 
 /**
- * Answer the request waiting on a connection
+ * Take WebSocket upgrades
  *
- * @param conn    Connection
- * @param status  HTTP status code
- * @param hdrs    Extra header lines, each "Name: value\r\n", or NULL
- * @param ctype   Content type of the body, or NULL for no body
- * @param fmt     Body format string (libre's re_printf conversions)
- *
- * @return 0 if success, otherwise errorcode
+ * @param web  Server
+ * @param wsh  Handlers (kept by reference), or NULL to refuse upgrades
+ * @param arg  Handler argument
  */
-int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
-	      const char *ctype, const char *fmt, ...)
+void web_set_ws(struct web *web, const struct web_ws_handlers *wsh,
+		void *arg)
 {
-	va_list ap;
-	int err;
+	if (!web)
+		return;
 
-	va_start(ap, fmt);
-	err = web_vreply(conn, status, hdrs, ctype, fmt, ap);
-	va_end(ap);
-
-	return err;
+	web->wsh = wsh;
+	web->wsarg = arg;
 }
 
 
-/** web_reply() with a va_list */
-int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
-	       const char *ctype, const char *fmt, va_list ap)
+/** Attach the application's object to a connection */
+void web_conn_set_arg(struct web_conn *conn, void *arg)
 {
-	struct reply *rep;
-	int err = 0;
+	if (conn)
+		conn->ws.arg = arg;
+}
 
-	if (!conn || !status)
-		return EINVAL;
 
-	if (!conn->wsi)
-		return ENOTCONN;
-
-	rep = &conn->rep;
-	if (rep->status)
-		return EALREADY;
-
-	rep->status = status;
-
-	if (ctype)
-		err = str_dup(&rep->ctype, ctype);
-
-	if (!err && str_isset(hdrs)) {
-		rep->hdrs = mbuf_alloc(strlen(hdrs));
-		if (!rep->hdrs)
-			err = ENOMEM;
-		else
-			err = mbuf_write_str(rep->hdrs, hdrs);
-		if (rep->hdrs)
-			rep->hdrs->pos = 0;
-	}
-
-	if (!err && fmt) {
-		rep->body = mbuf_alloc(256);
-		if (!rep->body)
-			err = ENOMEM;
-		else
-			err = mbuf_vprintf(rep->body, fmt, ap);
-		if (rep->body)
-			rep->body->pos = 0;
-	}
-
-	if (err) {
-		reply_reset(rep);
-		conn->close_after = true;
-		rep->status = 500;
-	}
-
-	conn_want_write(conn);
-
-	return err;
+/** The application's object of a connection */
+void *web_conn_arg(const struct web_conn *conn)
+{
+	return conn ? conn->ws.arg : NULL;
 }

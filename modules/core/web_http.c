@@ -1,0 +1,496 @@
+/**
+ * @file web_http.c  HTTP/1.1 requests and replies on an lws connection
+ *
+ * A request is read into the connection's struct web_req (our own copies
+ * of what we use: lws drops its header table after an upgrade), its body
+ * collected up to the limit, then handed to the application, which
+ * answers with web_reply(). The reply is written in the connection's
+ * writable callbacks: the head, then the body in chunks.
+ *
+ * Threads: main thread only.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include "sipphone.h"
+#include "webpriv.h"
+
+
+enum {
+	WRITE_CHUNK = 16384,        /* body bytes handed to lws at once   */
+	HDRS_SPACE = 2048,          /* room for the response head         */
+};
+
+
+static void reply_reset(struct web_reply_st *rep)
+{
+	rep->ctype = mem_deref(rep->ctype);
+	rep->hdrs  = mem_deref(rep->hdrs);
+	rep->body  = mem_deref(rep->body);
+	rep->status = 0;
+	rep->head_sent = false;
+}
+
+
+static void req_reset(struct web_req *req)
+{
+	req->met    = NULL;
+	req->path   = mem_deref(req->path);
+	req->query  = mem_deref(req->query);
+	req->authz  = mem_deref(req->authz);
+	req->origin = mem_deref(req->origin);
+	req->host   = mem_deref(req->host);
+	req->ctype  = mem_deref(req->ctype);
+	req->body   = mem_deref(req->body);
+}
+
+
+/** Forget the request and reply of a connection */
+void web_http_reset(struct web_conn *conn)
+{
+	req_reset(&conn->req);
+	reply_reset(&conn->rep);
+	conn->busy = false;
+}
+
+
+/* Copy a whole header (all fragments) into a new string, NULL if absent */
+static int hdr_dup(char **dstp, struct lws *wsi, enum lws_token_indexes tok)
+{
+	int len = lws_hdr_total_length(wsi, tok);
+	char *s;
+
+	*dstp = NULL;
+	if (len <= 0)
+		return 0;
+	if (len > WEB_HDR_MAX)
+		return EOVERFLOW;
+
+	s = mem_alloc(len + 1, NULL);
+	if (!s)
+		return ENOMEM;
+
+	if (lws_hdr_copy(wsi, s, len + 1, tok) < 0) {
+		mem_deref(s);
+		return EBADMSG;
+	}
+
+	*dstp = s;
+	return 0;
+}
+
+
+/* lws splits the query into decoded "name=value" fragments */
+static int query_dup(char **dstp, struct lws *wsi)
+{
+	struct mbuf *mb;
+	char frag[WEB_HDR_MAX];
+	int i, err = 0;
+
+	*dstp = NULL;
+	mb = mbuf_alloc(64);
+	if (!mb)
+		return ENOMEM;
+
+	for (i = 0; ; i++) {
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+					      WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		err |= mbuf_printf(mb, "%s%s", i ? "&" : "", frag);
+	}
+	if (err)
+		goto out;
+
+	mb->pos = 0;
+	err = mbuf_strdup(mb, dstp, mb->end);
+
+ out:
+	mem_deref(mb);
+	return err;
+}
+
+
+static const char *req_method(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes tok;
+		const char *name;
+	} metv[] = {
+		{WSI_TOKEN_GET_URI,     "GET"},
+		{WSI_TOKEN_POST_URI,    "POST"},
+		{WSI_TOKEN_DELETE_URI,  "DELETE"},
+		{WSI_TOKEN_PUT_URI,     "PUT"},
+		{WSI_TOKEN_PATCH_URI,   "PATCH"},
+		{WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+		{WSI_TOKEN_HEAD_URI,    "HEAD"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(metv); i++) {
+		if (lws_hdr_total_length(wsi, metv[i].tok) > 0)
+			return metv[i].name;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * Read the request line and the headers we use into conn->req
+ *
+ * @return 0 if success, ENOTSUP for an unknown method, otherwise errorcode
+ */
+int web_http_req_read(struct web_conn *conn, const char *path)
+{
+	struct lws *wsi = conn->wsi;
+	struct web_req *req = &conn->req;
+	int err;
+
+	web_http_reset(conn);
+
+	req->conn = conn;
+	req->met = req_method(wsi);
+	if (!req->met)
+		return ENOTSUP;
+
+	err  = str_dup(&req->path, path ? path : "/");
+	err |= query_dup(&req->query, wsi);
+	err |= hdr_dup(&req->authz, wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	err |= hdr_dup(&req->origin, wsi, WSI_TOKEN_ORIGIN);
+	err |= hdr_dup(&req->host, wsi, WSI_TOKEN_HOST);
+	err |= hdr_dup(&req->ctype, wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (err)
+		return EBADMSG;
+
+	req->body = mbuf_alloc(256);
+
+	return req->body ? 0 : ENOMEM;
+}
+
+
+/* Hand a complete request to the application */
+static void dispatch(struct web_conn *conn)
+{
+	conn->busy = true;
+	conn->web->reqh(&conn->req, conn->web->arg);
+}
+
+
+/* A transport-level error we answer ourselves, closing afterwards */
+static void conn_fail(struct web_conn *conn, uint16_t status,
+		      const char *code, const char *msg)
+{
+	conn->busy = true;
+	conn->close_after = true;
+	(void)web_reply(conn, status, NULL, "application/json",
+			"{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+			code, msg);
+}
+
+
+/** LWS_CALLBACK_HTTP: a request line and headers arrived */
+int web_http_request(struct web_conn *conn, const char *path)
+{
+	struct lws *wsi = conn->wsi;
+	char clen[32];
+	int err;
+
+	err = web_http_req_read(conn, path);
+	if (err == ENOTSUP) {
+		conn_fail(conn, 405, "method_not_allowed",
+			  "HTTP method not supported");
+		return 0;
+	}
+	if (err == ENOMEM)
+		return -1;
+	if (err) {
+		conn_fail(conn, 400, "bad_request",
+			  "a request header could not be read");
+		return 0;
+	}
+
+	if (lws_hdr_copy(wsi, clen, sizeof(clen),
+			 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(clen, &end, 10);
+		if (errno || *end || end == clen) {
+			conn_fail(conn, 400, "bad_request",
+				  "Content-Length is not a number");
+			return 0;
+		}
+		if (n > conn->web->body_max) {
+			conn_fail(conn, 413, "body_too_large",
+				  "request body exceeds the limit");
+			return 0;
+		}
+		if (n > 0)
+			return 0;  /* the body follows */
+	}
+	else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)
+		 > 0) {
+		/* lws 4.1 never completes a chunked request body */
+		conn_fail(conn, 411, "length_required",
+			  "send the body with a Content-Length");
+		return 0;
+	}
+	/* else: no length and no chunking means no body (RFC 7230 3.3.3) */
+
+	dispatch(conn);
+	return 0;
+}
+
+
+/** LWS_CALLBACK_HTTP_BODY: a piece of the body */
+int web_http_body(struct web_conn *conn, const void *in, size_t len)
+{
+	struct mbuf *body = conn->req.body;
+
+	if (conn->busy || !body)
+		return 0;
+
+	if (body->end + len > conn->web->body_max) {
+		conn_fail(conn, 413, "body_too_large",
+			  "request body exceeds the limit");
+		return 0;
+	}
+
+	return mbuf_write_mem(body, in, len) ? -1 : 0;
+}
+
+
+/** LWS_CALLBACK_HTTP_BODY_COMPLETION: the whole body is in */
+void web_http_complete(struct web_conn *conn)
+{
+	if (!conn->busy)
+		dispatch(conn);
+}
+
+
+static int add_hdr_lines(struct lws *wsi, struct mbuf *hdrs,
+			 unsigned char **p, unsigned char *end)
+{
+	struct pl rest, name, val;
+
+	if (!hdrs)
+		return 0;
+
+	pl_set_mbuf(&rest, hdrs);
+	while (rest.l) {
+		char nm[64];
+		struct pl line, next;
+
+		if (re_regex(rest.p, rest.l, "[^\r]*\r\n", &line))
+			return EBADMSG;
+
+		next.p = line.p + line.l + 2;
+		next.l = rest.l - line.l - 2;
+
+		if (re_regex(line.p, line.l, "[^:]+:[ ]*[^]*",
+			     &name, NULL, &val))
+			return EBADMSG;
+
+		if (re_snprintf(nm, sizeof(nm), "%r:", &name) < 0)
+			return ENOMEM;
+
+		if (lws_add_http_header_by_name(wsi, (unsigned char *)nm,
+						(const unsigned char *)val.p,
+						(int)val.l, p, end))
+			return ENOMEM;
+
+		rest = next;
+	}
+
+	return 0;
+}
+
+
+/** Write a whole short reply now, from inside an lws callback */
+int web_http_write_now(struct web_conn *conn, uint16_t status,
+		       const char *hdrs, const char *body)
+{
+	struct lws *wsi = conn->wsi;
+	uint8_t head[LWS_PRE + HDRS_SPACE], *b;
+	unsigned char *start = head + LWS_PRE, *p = start;
+	unsigned char *end = head + sizeof(head) - 1;
+	size_t blen = strlen(body);
+	struct mbuf *mb;
+	int err = 0;
+
+	mb = hdrs ? mbuf_alloc(strlen(hdrs)) : NULL;
+	if (mb) {
+		(void)mbuf_write_str(mb, hdrs);
+		mb->pos = 0;
+	}
+
+	if (lws_add_http_common_headers(wsi, status, "application/json",
+					blen, &p, end) ||
+	    add_hdr_lines(wsi, mb, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end)) {
+		err = EPROTO;
+		goto out;
+	}
+
+	b = mem_alloc(LWS_PRE + blen, NULL);
+	if (!b) {
+		err = ENOMEM;
+		goto out;
+	}
+	memcpy(b + LWS_PRE, body, blen);
+	if (lws_write(wsi, b + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL) !=
+	    (int)blen)
+		err = EPIPE;
+	mem_deref(b);
+
+ out:
+	mem_deref(mb);
+	return err;
+}
+
+
+/** LWS_CALLBACK_HTTP_WRITEABLE: write the reply head or body chunk */
+int web_http_writeable(struct web_conn *conn)
+{
+	struct lws *wsi = conn->wsi;
+	struct web_reply_st *rep = &conn->rep;
+	uint8_t buf[LWS_PRE + WRITE_CHUNK];
+	size_t left, n;
+	bool final;
+
+	conn->wantw = false;
+	if (!rep->status)
+		return 0;  /* a spurious writable: nothing queued */
+
+	if (!rep->head_sent) {
+		uint8_t head[LWS_PRE + HDRS_SPACE];
+		unsigned char *start = head + LWS_PRE, *p = start;
+		unsigned char *end = head + sizeof(head) - 1;
+		size_t blen = rep->body ? rep->body->end : 0;
+
+		if (lws_add_http_common_headers(wsi, rep->status, rep->ctype,
+						blen, &p, end))
+			return -1;
+		if (conn->close_after &&
+		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+				(const unsigned char *)"close", 5, &p, end))
+			return -1;
+		if (add_hdr_lines(wsi, rep->hdrs, &p, end))
+			return -1;
+		if (lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+
+		rep->head_sent = true;
+
+		if (!blen)
+			goto done;
+
+		/* lws wants the headers and the body in separate writes */
+		web_conn_want_write(conn);
+		return 0;
+	}
+
+	left = mbuf_get_left(rep->body);
+	n = min(left, (size_t)WRITE_CHUNK);
+	final = (n == left);
+	memcpy(buf + LWS_PRE, mbuf_buf(rep->body), n);
+	if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL
+					       : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	mbuf_advance(rep->body, n);
+
+	if (!final) {
+		web_conn_want_write(conn);
+		return 0;
+	}
+
+ done:
+	web_http_reset(conn);
+
+	if (conn->close_after)
+		return -1;
+
+	/* keep-alive: lws tells us when the connection must go */
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+
+/**
+ * Answer the request waiting on a connection
+ *
+ * @param conn    Connection
+ * @param status  HTTP status code
+ * @param hdrs    Extra header lines, each "Name: value\r\n", or NULL
+ * @param ctype   Content type of the body, or NULL for no body
+ * @param fmt     Body format string (libre's re_printf conversions)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
+	      const char *ctype, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = web_vreply(conn, status, hdrs, ctype, fmt, ap);
+	va_end(ap);
+
+	return err;
+}
+
+
+/** web_reply() with a va_list */
+int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
+	       const char *ctype, const char *fmt, va_list ap)
+{
+	struct web_reply_st *rep;
+	int err = 0;
+
+	if (!conn || !status)
+		return EINVAL;
+
+	if (!conn->wsi)
+		return ENOTCONN;
+
+	rep = &conn->rep;
+	if (rep->status)
+		return EALREADY;
+
+	rep->status = status;
+
+	if (ctype)
+		err = str_dup(&rep->ctype, ctype);
+
+	if (!err && str_isset(hdrs)) {
+		rep->hdrs = mbuf_alloc(strlen(hdrs));
+		if (!rep->hdrs)
+			err = ENOMEM;
+		else
+			err = mbuf_write_str(rep->hdrs, hdrs);
+		if (rep->hdrs)
+			rep->hdrs->pos = 0;
+	}
+
+	if (!err && fmt) {
+		rep->body = mbuf_alloc(256);
+		if (!rep->body)
+			err = ENOMEM;
+		else
+			err = mbuf_vprintf(rep->body, fmt, ap);
+		if (rep->body)
+			rep->body->pos = 0;
+	}
+
+	if (err) {
+		reply_reset(rep);
+		conn->close_after = true;
+		rep->status = 500;
+	}
+
+	web_conn_want_write(conn);
+
+	return err;
+}

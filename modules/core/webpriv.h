@@ -1,0 +1,101 @@
+/**
+ * @file webpriv.h  Inside the web server: shared by web.c (sockets, lws
+ *                  glue), web_http.c (HTTP) and web_ws.c (WebSocket)
+ *
+ * Threads: main thread only.
+ */
+
+#include <libwebsockets.h>
+
+
+enum {
+	WEB_HDR_MAX = 4096,    /* longest header value we copy */
+};
+
+
+/** The server */
+struct web {
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct lws_protocols protov[2];
+	struct list connl;          /* struct web_conn, live connections */
+	struct tmr tmr_service;     /* periodic lws_service()            */
+	struct tmr tmr_now;         /* lws asked for forced service      */
+	struct sa laddr;
+	int lfd;                    /* our listening socket              */
+	size_t body_max;
+	web_req_h *reqh;
+	void *arg;
+	const struct web_ws_handlers *wsh;  /* NULL: no WebSocket        */
+	void *wsarg;
+};
+
+
+/** The HTTP reply waiting to be written */
+struct web_reply_st {
+	uint16_t status;
+	char *ctype;
+	struct mbuf *hdrs;          /* "name: value\r\n" lines           */
+	struct mbuf *body;
+	bool head_sent;
+};
+
+
+/** A WebSocket's state once upgraded */
+struct web_ws_st {
+	bool open;                  /* ESTABLISHED, not yet CLOSED       */
+	struct mbuf *rx;            /* message being reassembled         */
+	bool rx_binary;
+	bool rx_overflow;           /* skip the rest of a big message    */
+	struct list txl;            /* struct wsmsg, oldest first        */
+	size_t tx_bytes;            /* bytes in txl                      */
+	size_t tx_drop_bytes;       /* droppable bytes in txl            */
+	uint64_t tx_dropped;        /* droppable messages dropped        */
+	uint64_t tx_sent;           /* messages handed to lws            */
+	uint64_t progress_ms;       /* last time the queue moved         */
+	uint16_t peer_code;         /* the client closed it with this    */
+	uint16_t close_code;        /* we are closing it: code, reason   */
+	char close_reason[64];
+	void *arg;                  /* the application's session         */
+};
+
+
+/**
+ * One client connection. Its lifetime follows the lws wsi: created on
+ * accept, freed on LWS_CALLBACK_WSI_DESTROY.
+ */
+struct web_conn {
+	struct le le;
+	struct web *web;
+	struct lws *wsi;            /* NULL once lws destroyed it        */
+	int fd;
+	bool wantw;                 /* we asked lws for a writable cb    */
+	bool close_after;           /* close once the reply is out       */
+	bool busy;                  /* a request is being answered       */
+	struct web_req req;
+	struct web_reply_st rep;
+	struct web_ws_st ws;
+	struct sa peer;
+};
+
+
+/* web.c */
+void web_conn_want_write(struct web_conn *conn);
+
+/* web_http.c */
+int  web_http_request(struct web_conn *conn, const char *path);
+int  web_http_body(struct web_conn *conn, const void *in, size_t len);
+void web_http_complete(struct web_conn *conn);
+int  web_http_writeable(struct web_conn *conn);
+int  web_http_req_read(struct web_conn *conn, const char *path);
+int  web_http_write_now(struct web_conn *conn, uint16_t status,
+			const char *hdrs, const char *body);
+void web_http_reset(struct web_conn *conn);
+
+/* web_ws.c */
+int  web_ws_confirm(struct web_conn *conn);
+int  web_ws_established(struct web_conn *conn);
+int  web_ws_receive(struct web_conn *conn, const void *in, size_t len);
+int  web_ws_writeable(struct web_conn *conn);
+void web_ws_closed(struct web_conn *conn);
+void web_ws_reset(struct web_conn *conn);

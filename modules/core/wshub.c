@@ -1,0 +1,665 @@
+/**
+ * @file wshub.c  /api/v1/ws: WebSocket sessions, events out, commands in
+ *
+ * A session is one client socket. On open it gets a hello, then every
+ * event of the bus as {"type":"event","event":<envelope>}, in seq order.
+ * Text messages are commands, {"type":"command","id","command","args"},
+ * each answered by {"type":"response","id","ok",...}; the handlers come
+ * from the modules (httpctl: answer, hangup, dial, dtmf; wsaudio: clear,
+ * mark). Binary messages are audio for the phone, handed to wsaudio.
+ * Anything malformed is answered with an error; the socket stays open.
+ *
+ * Threads: main thread only.
+ */
+
+#include <sys/random.h>
+#include "sipphone.h"
+
+
+struct command {
+	struct le le;
+	char *name;
+	wshub_cmd_h *h;
+	void *arg;
+};
+
+struct wshub {
+	struct list sessl;     /* struct ws_session                   */
+	struct list cmdl;      /* struct command                      */
+	struct web *web;
+	struct auth *auth;
+	struct evbus_sub *sub;
+	enum ws_audio dflt;    /* audio format when none is asked     */
+	wshub_line_h *lineh;
+	void *linearg;
+	wshub_session_h *sessh;
+	wshub_audio_h *audioh;
+	void *audioarg;
+};
+
+struct ws_session {
+	struct le le;
+	struct wshub *hub;
+	struct web_conn *conn;
+	char *id;              /* "ws_..."                            */
+	char *line;            /* the line asked for, or NULL: default */
+	enum ws_audio audio;
+	void *audio_arg;       /* wsaudio's state for this session    */
+};
+
+
+static const char ws_path[] = "/api/v1/ws";
+
+
+/** "pcmu", "l16" or "none" */
+const char *ws_audio_name(enum ws_audio fmt)
+{
+	switch (fmt) {
+
+	case WS_AUDIO_PCMU: return "pcmu";
+	case WS_AUDIO_L16:  return "l16";
+	default:            return "none";
+	}
+}
+
+
+static int audio_decode(enum ws_audio *fmt, const struct pl *pl)
+{
+	if (0 == pl_strcasecmp(pl, "pcmu"))
+		*fmt = WS_AUDIO_PCMU;
+	else if (0 == pl_strcasecmp(pl, "l16"))
+		*fmt = WS_AUDIO_L16;
+	else if (0 == pl_strcasecmp(pl, "none"))
+		*fmt = WS_AUDIO_NONE;
+	else
+		return EINVAL;
+
+	return 0;
+}
+
+
+static void session_destructor(void *arg)
+{
+	struct ws_session *s = arg;
+	struct wshub *hub = s->hub;
+
+	/* wsaudio hears only of sessions that were opened */
+	if (s->le.list && hub->sessh)
+		hub->sessh(s, false, hub->audioarg);
+	list_unlink(&s->le);
+	mem_deref(s->id);
+	mem_deref(s->line);
+}
+
+
+static void command_destructor(void *arg)
+{
+	struct command *cmd = arg;
+
+	list_unlink(&cmd->le);
+	mem_deref(cmd->name);
+}
+
+
+static int send_text(struct ws_session *s, const char *text)
+{
+	return web_ws_send(s->conn, false, false, text, strlen(text));
+}
+
+
+/**
+ * Send a JSON message to a session
+ *
+ * @param s    Session
+ * @param msg  Message object (reference stolen)
+ *
+ * @return 0 if queued, otherwise errorcode
+ */
+int ws_session_send_json(struct ws_session *s, json_t *msg)
+{
+	char *text = NULL;
+	int err;
+
+	if (!s || !msg) {
+		json_decref(msg);
+		return EINVAL;
+	}
+
+	err = jx_dumps(&text, msg);
+	json_decref(msg);
+	if (err)
+		return err;
+
+	err = send_text(s, text);
+	mem_deref(text);
+
+	return err;
+}
+
+
+/** Tell a session of an error that answers no command */
+int ws_session_error(struct ws_session *s, const struct sp_err *err)
+{
+	return ws_session_send_json(s, json_pack("{s:s, s:{s:s, s:s}}",
+						 "type", "error", "error",
+						 "code", err->code,
+						 "message", err->msg));
+}
+
+
+/** One frame of the phone's audio, dropped if the client lags */
+int ws_session_send_audio(struct ws_session *s, const void *data,
+			  size_t len)
+{
+	if (!s || s->audio == WS_AUDIO_NONE)
+		return EINVAL;
+
+	return web_ws_send(s->conn, true, true, data, len);
+}
+
+
+/* Every event goes to every session, in order */
+static void event_handler(const struct evbus_event *ev, void *arg)
+{
+	struct wshub *hub = arg;
+	struct le *le;
+	char *text = NULL;
+
+	if (list_isempty(&hub->sessl))
+		return;
+
+	if (re_sdprintf(&text, "{\"type\":\"event\",\"event\":%s}", ev->json))
+		return;
+
+	for (le = list_head(&hub->sessl); le; le = le->next)
+		(void)send_text(le->data, text);
+
+	mem_deref(text);
+}
+
+
+static bool token_ok(const struct wshub *hub, const struct web_req *req)
+{
+	struct pl tok;
+	char *s = NULL;
+	bool ok;
+
+	if (req->authz)
+		return auth_bearer_ok(hub->auth, req->authz);
+
+	if (query_get(req->query, "token", &tok) || pl_strdup(&s, &tok))
+		return false;
+
+	ok = auth_token_ok(hub->auth, s);
+	mem_deref(s);
+
+	return ok;
+}
+
+
+static bool accept_handler(const struct web_req *req, struct sp_err *err,
+			   void *arg)
+{
+	struct wshub *hub = arg;
+	enum ws_audio fmt;
+	struct pl v;
+
+	if (str_cmp(req->path, ws_path)) {
+		sp_err_set(err, 404, "not_found", "no WebSocket at %s",
+			   req->path);
+		return false;
+	}
+
+	if (!auth_origin_ok(hub->auth, req->origin, req->host)) {
+		sp_err_set(err, 403, "origin_not_allowed",
+			   "origin %s is not allowed", req->origin);
+		return false;
+	}
+
+	if (!token_ok(hub, req)) {
+		sp_err_set(err, 401, "unauthorized",
+			   "a valid token is required (?token= or "
+			   "Authorization: Bearer)");
+		err->hdrs = "WWW-Authenticate: Bearer\r\n";
+		return false;
+	}
+
+	if (0 == query_get(req->query, "audio", &v) && audio_decode(&fmt, &v)) {
+		sp_err_set(err, 400, "invalid_query",
+			   "audio must be pcmu, l16 or none");
+		return false;
+	}
+
+	return true;
+}
+
+
+static int session_id(char **idp)
+{
+	uint8_t rnd[6];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return EIO;
+
+	return re_sdprintf(idp, "ws_%w", rnd, sizeof(rnd));
+}
+
+
+static int hello_send(struct ws_session *s)
+{
+	const char *line = ws_session_line(s);
+	json_t *audio;
+
+	if (s->audio == WS_AUDIO_NONE)
+		audio = json_pack("{s:s}", "format", "none");
+	else
+		audio = json_pack("{s:s, s:i, s:i, s:i}",
+				  "format", ws_audio_name(s->audio),
+				  "rate", 8000, "channels", 1, "ptime", 20);
+
+	return ws_session_send_json(s, json_pack("{s:s, s:s, s:s, s:o, s:o}",
+				    "type", "hello",
+				    "protocol", "sipphone.v1",
+				    "session", s->id,
+				    "line", jx_str(line),
+				    "audio", audio));
+}
+
+
+static void open_handler(struct web_conn *conn, const struct web_req *req,
+			 void *arg)
+{
+	struct wshub *hub = arg;
+	struct ws_session *s;
+	struct pl v;
+	int err;
+
+	s = mem_zalloc(sizeof(*s), session_destructor);
+	if (!s) {
+		web_ws_close(conn, 1011, "out of memory");
+		return;
+	}
+
+	s->hub = hub;
+	s->conn = conn;
+	s->audio = hub->dflt;
+	if (0 == query_get(req->query, "audio", &v))
+		(void)audio_decode(&s->audio, &v);
+
+	err = session_id(&s->id);
+	if (!err && 0 == query_get(req->query, "line", &v) && v.l)
+		err = pl_strdup(&s->line, &v);
+	if (err) {
+		mem_deref(s);
+		web_ws_close(conn, 1011, "out of memory");
+		return;
+	}
+
+	list_append(&hub->sessl, &s->le, s);
+	web_conn_set_arg(conn, s);
+
+	if (hub->sessh)
+		hub->sessh(s, true, hub->audioarg);
+
+	info("httpctl: WebSocket %s from %J: line %s, audio %s\n", s->id,
+	     web_conn_peer(conn), s->line ? s->line : "(default)",
+	     ws_audio_name(s->audio));
+
+	(void)hello_send(s);
+}
+
+
+static void close_handler(struct web_conn *conn, uint16_t code, void *arg)
+{
+	struct ws_session *s = web_conn_arg(conn);
+	(void)arg;
+
+	if (!s)
+		return;
+
+	info("httpctl: WebSocket %s closed (%u)\n", s->id, code);
+
+	web_conn_set_arg(conn, NULL);
+	mem_deref(s);
+}
+
+
+static int respond(struct ws_session *s, json_t *id, int err,
+		   json_t *result, const struct sp_err *e)
+{
+	json_t *msg;
+
+	if (!err)
+		msg = json_pack("{s:s, s:O, s:b, s:o}", "type", "response",
+				"id", id ? id : json_null(), "ok", 1,
+				"result", result ? result : json_object());
+	else {
+		json_decref(result);
+		msg = json_pack("{s:s, s:O, s:b, s:{s:s, s:s}}",
+				"type", "response",
+				"id", id ? id : json_null(), "ok", 0,
+				"error", "code", e->code,
+				"message", e->msg);
+	}
+
+	return ws_session_send_json(s, msg);
+}
+
+
+static const struct command *command_find(const struct wshub *hub,
+					  const char *name)
+{
+	struct le *le;
+
+	for (le = list_head(&hub->cmdl); le; le = le->next) {
+		const struct command *cmd = le->data;
+
+		if (0 == str_cmp(cmd->name, name))
+			return cmd;
+	}
+
+	return NULL;
+}
+
+
+static void text_handler(struct ws_session *s, const uint8_t *data,
+			 size_t len)
+{
+	const struct command *cmd;
+	json_t *msg, *id = NULL, *args, *empty = NULL, *result = NULL;
+	const char *type, *name;
+	json_error_t jerr;
+	struct sp_err e;
+	int err;
+
+	memset(&e, 0, sizeof(e));
+
+	msg = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
+			 &jerr);
+	if (!msg) {
+		err = sp_err_set(&e, 400, "invalid_json",
+				 "invalid JSON at column %d: %s",
+				 jerr.column, jerr.text);
+		goto out;
+	}
+
+	id = json_object_get(msg, "id");
+	if (!json_is_object(msg)) {
+		err = sp_err_set(&e, 400, "invalid_message",
+				 "a message must be a JSON object");
+		goto out;
+	}
+
+	type = json_string_value(json_object_get(msg, "type"));
+	if (str_cmp(type, "command")) {
+		err = sp_err_set(&e, 400, "invalid_message",
+				 "unknown message type (send"
+				 " {\"type\":\"command\",...})");
+		goto out;
+	}
+
+	if (id && !json_is_string(id) && !json_is_integer(id)) {
+		err = sp_err_set(&e, 400, "invalid_field",
+				 "\"id\" must be a string or a number");
+		id = NULL;
+		goto out;
+	}
+
+	name = json_string_value(json_object_get(msg, "command"));
+	cmd = name ? command_find(s->hub, name) : NULL;
+	if (!cmd) {
+		err = sp_err_set(&e, 400, "unknown_command",
+				 "unknown command %s", name ? name : "(none)");
+		goto out;
+	}
+
+	args = json_object_get(msg, "args");
+	if (args && !json_is_object(args)) {
+		err = sp_err_set(&e, 400, "invalid_field",
+				 "\"args\" must be an object");
+		goto out;
+	}
+	if (!args)
+		args = empty = json_object();
+	if (!args) {
+		err = sp_err_set(&e, 500, "internal_error", "out of memory");
+		goto out;
+	}
+
+	err = cmd->h(s, args, &result, &e, cmd->arg);
+	if (err && !e.code)
+		sp_err_set(&e, 500, "internal_error", "%m", err);
+
+ out:
+	(void)respond(s, id, err, result, &e);
+	json_decref(empty);
+	json_decref(msg);
+}
+
+
+static void recv_handler(struct web_conn *conn, bool binary,
+			 const uint8_t *data, size_t len, void *arg)
+{
+	struct ws_session *s = web_conn_arg(conn);
+	struct wshub *hub = arg;
+	struct sp_err e;
+
+	if (!s)
+		return;
+
+	if (!binary) {
+		text_handler(s, data, len);
+		return;
+	}
+
+	if (s->audio == WS_AUDIO_NONE || !hub->audioh) {
+		sp_err_set(&e, 400, "audio_disabled",
+			   "this session has no audio (audio=none)");
+		(void)ws_session_error(s, &e);
+		return;
+	}
+
+	hub->audioh(s, data, len, hub->audioarg);
+}
+
+
+static const struct web_ws_handlers ws_handlers = {
+	accept_handler,
+	open_handler,
+	recv_handler,
+	close_handler,
+};
+
+
+static void hub_destructor(void *arg)
+{
+	struct wshub *hub = arg;
+	struct le *le;
+
+	web_set_ws(hub->web, NULL, NULL);
+	mem_deref(hub->sub);
+
+	/* sessions end with their sockets; these are left at shutdown */
+	while ((le = list_head(&hub->sessl))) {
+		struct ws_session *s = le->data;
+
+		web_conn_set_arg(s->conn, NULL);
+		mem_deref(s);
+	}
+	list_flush(&hub->cmdl);
+}
+
+
+/**
+ * Serve /api/v1/ws on a web server
+ *
+ * @param hubp  Returned hub
+ * @param web   Web server (takes its WebSocket upgrades)
+ * @param auth  Tokens and origins
+ * @param bus   Event bus to forward
+ * @param dflt  Audio format for sessions that ask for none
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int wshub_alloc(struct wshub **hubp, struct web *web, struct auth *auth,
+		struct evbus *bus, enum ws_audio dflt)
+{
+	struct wshub *hub;
+	int err;
+
+	if (!hubp || !web || !auth || !bus)
+		return EINVAL;
+
+	hub = mem_zalloc(sizeof(*hub), hub_destructor);
+	if (!hub)
+		return ENOMEM;
+
+	hub->web = web;
+	hub->auth = auth;
+	hub->dflt = dflt;
+
+	err = evbus_subscribe(&hub->sub, bus, event_handler, hub);
+	if (err) {
+		mem_deref(hub);
+		return err;
+	}
+
+	web_set_ws(web, &ws_handlers, hub);
+	*hubp = hub;
+
+	return 0;
+}
+
+
+/** Offer a command to the sessions */
+int wshub_command(struct wshub *hub, const char *name, wshub_cmd_h *h,
+		  void *arg)
+{
+	struct command *cmd;
+
+	if (!hub || !name || !h)
+		return EINVAL;
+
+	if (command_find(hub, name))
+		return EALREADY;
+
+	cmd = mem_zalloc(sizeof(*cmd), command_destructor);
+	if (!cmd)
+		return ENOMEM;
+
+	if (str_dup(&cmd->name, name)) {
+		mem_deref(cmd);
+		return ENOMEM;
+	}
+	cmd->h = h;
+	cmd->arg = arg;
+	list_append(&hub->cmdl, &cmd->le, cmd);
+
+	return 0;
+}
+
+
+/** Withdraw every command whose handler argument is arg */
+void wshub_uncommand_arg(struct wshub *hub, const void *arg)
+{
+	struct le *le;
+
+	if (!hub)
+		return;
+
+	le = list_head(&hub->cmdl);
+	while (le) {
+		struct command *cmd = le->data;
+
+		le = le->next;
+		if (cmd->arg == arg)
+			mem_deref(cmd);
+	}
+}
+
+
+/** Who names the default line (the first registered) */
+void wshub_set_line_handler(struct wshub *hub, wshub_line_h *h, void *arg)
+{
+	if (!hub)
+		return;
+
+	hub->lineh = h;
+	hub->linearg = arg;
+}
+
+
+/** Who handles the sessions' audio (wsaudio) */
+void wshub_set_audio(struct wshub *hub, wshub_session_h *sessh,
+		     wshub_audio_h *audioh, void *arg)
+{
+	struct le *le;
+
+	if (!hub)
+		return;
+
+	/* sessions it was not told of are told now, those it knew of
+	   are taken back when it leaves */
+	if (hub->sessh && !sessh) {
+		for (le = list_head(&hub->sessl); le; le = le->next)
+			hub->sessh(le->data, false, hub->audioarg);
+	}
+
+	hub->sessh = sessh;
+	hub->audioh = audioh;
+	hub->audioarg = arg;
+
+	if (sessh) {
+		for (le = list_head(&hub->sessl); le; le = le->next)
+			sessh(le->data, true, arg);
+	}
+}
+
+
+/** The open sessions */
+struct list *wshub_sessions(struct wshub *hub)
+{
+	return hub ? &hub->sessl : NULL;
+}
+
+
+/** The session's id, "ws_..." */
+const char *ws_session_id(const struct ws_session *s)
+{
+	return s ? s->id : NULL;
+}
+
+
+/** The line whose audio the session hears: asked for, or the default */
+const char *ws_session_line(const struct ws_session *s)
+{
+	if (!s)
+		return NULL;
+
+	if (s->line)
+		return s->line;
+
+	return s->hub->lineh ? s->hub->lineh(s->hub->linearg) : NULL;
+}
+
+
+/** The session's audio format */
+enum ws_audio ws_session_audio(const struct ws_session *s)
+{
+	return s ? s->audio : WS_AUDIO_NONE;
+}
+
+
+/** Attach wsaudio's state to the session */
+void ws_session_set_audio_arg(struct ws_session *s, void *arg)
+{
+	if (s)
+		s->audio_arg = arg;
+}
+
+
+/** wsaudio's state of the session */
+void *ws_session_audio_arg(const struct ws_session *s)
+{
+	return s ? s->audio_arg : NULL;
+}
