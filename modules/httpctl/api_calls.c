@@ -67,6 +67,12 @@ static void get_calls(struct api_req *req, void *arg)
 }
 
 
+static void reply_err(struct api_req *req, const struct sp_err *e)
+{
+	api_error(req, e->status, e->code, "%s", e->msg);
+}
+
+
 /* The call named in the path, or NULL after answering 404 */
 static struct pcall *path_call(struct api_req *req, struct httpctl *ctl)
 {
@@ -89,178 +95,62 @@ static void get_call(struct api_req *req, void *arg)
 }
 
 
-/* Which line POST /calls means, or NULL after answering the error */
-static const struct line *dial_line(struct api_req *req, struct httpctl *ctl)
-{
-	json_t *jline = json_object_get(req->body, "line");
-	const struct line *line;
-	size_t n;
-
-	if (!jline || json_is_null(jline)) {
-		n = lines_registered_count(ctl->lines);
-		if (n == 0) {
-			api_error(req, 503, "no_line_registered",
-				  "no line is registered");
-			return NULL;
-		}
-		if (n > 1) {
-			api_error(req, 400, "line_required",
-				  "%zu lines are registered: name one"
-				  " in \"line\"", n);
-			return NULL;
-		}
-		return lines_first_registered(ctl->lines);
-	}
-
-	if (!json_is_string(jline)) {
-		api_error(req, 400, "invalid_field",
-			  "\"line\" must be a string");
-		return NULL;
-	}
-
-	line = lines_find(ctl->lines, json_string_value(jline));
-	if (!line) {
-		api_error(req, 404, "line_not_found", "no line %s",
-			  json_string_value(jline));
-		return NULL;
-	}
-
-	if (!line->registered) {
-		api_error(req, 503, "line_not_registered",
-			  "line %s is not registered", line->id);
-		return NULL;
-	}
-
-	return line;
-}
-
-
-enum {
-	RING_MAX_S = 600,
-};
-
-
 static void post_calls(struct api_req *req, void *arg)
 {
-	struct httpctl *ctl = arg;
-	json_t *jring = json_object_get(req->body, "ring_timeout_s");
-	json_int_t ring_s = RING_TIMEOUT_S;
-	const struct line *line;
-	struct pcall *pc, *busy;
-	int err;
+	struct pcall *pc;
+	struct sp_err e;
 
-	if (jring) {
-		ring_s = json_is_integer(jring) ? json_integer_value(jring) : 0;
-		if (ring_s < 1 || ring_s > RING_MAX_S) {
-			api_error(req, 400, "invalid_field",
-				  "\"ring_timeout_s\" must be 1 to %d seconds",
-				  RING_MAX_S);
-			return;
-		}
-	}
-
-	line = dial_line(req, ctl);
-	if (!line)
-		return;
-
-	busy = calls_find_line(ctl->calls, line->id);
-	if (busy) {
-		api_error(req, 409, "line_busy", "line %s is in call %s",
-			  line->id, busy->id);
-		return;
-	}
-
-	err = calls_dial(ctl->calls, line, (uint32_t)ring_s, &pc);
-	if (err) {
-		api_error(req, 502, "dial_failed",
-			  "could not ring line %s: %m", line->id, err);
-		return;
-	}
-
-	api_reply(req, 201, pcall_encode(pc));
+	if (ops_dial(arg, req->body, &pc, &e))
+		reply_err(req, &e);
+	else
+		api_reply(req, 201, pcall_encode(pc));
 }
 
 
 static void post_answer(struct api_req *req, void *arg)
 {
 	struct pcall *pc = path_call(req, arg);
-	int err;
+	struct sp_err e;
 
 	if (!pc)
 		return;
 
-	err = calls_answer(pc);
-	if (err == EPROTO) {
-		api_error(req, 409, "call_not_ringing",
-			  "call %s is not a ringing call from the phone"
-			  " (%s, %s)", pc->id, pcall_state_name(pc->state),
-			  pc->dir == PCALL_FROM_PHONE ? "from_phone"
-						      : "to_phone");
-		return;
-	}
-	if (err) {
-		api_error(req, 500, "answer_failed", "could not answer: %m",
-			  err);
-		return;
-	}
-
-	api_reply(req, 200, pcall_encode(pc));
+	if (ops_answer(pc, &e))
+		reply_err(req, &e);
+	else
+		api_reply(req, 200, pcall_encode(pc));
 }
 
 
 static void post_hangup(struct api_req *req, void *arg)
 {
 	struct pcall *pc = path_call(req, arg);
+	struct sp_err e;
 
 	if (!pc)
 		return;
 
-	/* the pcall survives the hangup: it moves to the ended list */
-	if (calls_hangup(pc) == EPROTO) {
-		api_error(req, 409, "call_ended", "call %s already ended",
-			  pc->id);
-		return;
-	}
-
-	api_reply(req, 200, pcall_encode(pc));
+	if (ops_hangup(pc, &e))
+		reply_err(req, &e);
+	else
+		api_reply(req, 200, pcall_encode(pc));
 }
 
 
 static void post_dtmf(struct api_req *req, void *arg)
 {
 	struct pcall *pc = path_call(req, arg);
-	const char *digits;
-	int err;
+	json_t *digits = json_object_get(req->body, "digits");
+	struct sp_err e;
 
 	if (!pc)
 		return;
 
-	digits = json_string_value(json_object_get(req->body, "digits"));
-	if (!dtmf_digits_valid(digits)) {
-		api_error(req, 400, "invalid_field",
-			  "\"digits\" must be 1 to 32 of 0-9 * # A-D");
-		return;
-	}
-
-	err = calls_send_dtmf(pc, digits);
-	if (err == EPROTO) {
-		api_error(req, 409, "call_not_active",
-			  "call %s is %s, not active", pc->id,
-			  pcall_state_name(pc->state));
-		return;
-	}
-	if (err == EOVERFLOW) {
-		api_error(req, 429, "dtmf_queue_full",
-			  "too many digits are still waiting to be sent");
-		return;
-	}
-	if (err) {
-		api_error(req, 500, "dtmf_failed", "%m", err);
-		return;
-	}
-
-	api_reply(req, 202, json_pack("{s:s, s:s}", "call", pc->id,
-				      "digits", digits));
+	if (ops_dtmf(pc, digits, &e))
+		reply_err(req, &e);
+	else
+		api_reply(req, 202, json_pack("{s:s, s:O}", "call", pc->id,
+					      "digits", digits));
 }
 
 

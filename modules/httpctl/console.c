@@ -91,31 +91,23 @@ static int cmd_calls(struct re_printf *pf, void *arg)
 static int cmd_ring(struct re_printf *pf, void *arg)
 {
 	const struct cmd_arg *carg = arg;
-	struct lines *lines = console_ctl->lines;
-	const struct line *line;
 	struct pcall *pc;
+	struct sp_err e;
+	json_t *args;
 	int err;
 
-	if (str_isset(carg->prm))
-		line = lines_find(lines, carg->prm);
-	else if (lines_registered_count(lines) == 1)
-		line = lines_first_registered(lines);
-	else
-		return re_hprintf(pf, "usage: /ring <line>\n");
+	args = str_isset(carg->prm) ? json_pack("{s:s}", "line", carg->prm)
+				    : json_object();
+	if (!args)
+		return ENOMEM;
 
-	if (!line || !line->registered)
-		return re_hprintf(pf, "line %s is not registered\n",
-				  line ? line->id : carg->prm);
-
-	if (calls_find_line(console_ctl->calls, line->id))
-		return re_hprintf(pf, "line %s is busy\n", line->id);
-
-	err = calls_dial(console_ctl->calls, line, RING_TIMEOUT_S, &pc);
+	/* the same checks and words as POST /api/v1/calls */
+	err = ops_dial(console_ctl, args, &pc, &e);
+	json_decref(args);
 	if (err)
-		return re_hprintf(pf, "could not ring line %s: %m\n",
-				  line->id, err);
+		return re_hprintf(pf, "cannot ring: %s\n", e.msg);
 
-	return re_hprintf(pf, "ringing line %s: %s\n", line->id, pc->id);
+	return re_hprintf(pf, "ringing line %s: %s\n", pc->line, pc->id);
 }
 
 

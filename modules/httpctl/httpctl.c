@@ -39,8 +39,11 @@ static void ctl_destructor(void *arg)
 	struct httpctl *c = arg;
 
 	console_unregister();
-	if (c->core)
+	if (c->core) {
 		api_unroute_arg(c->core->api, c);
+		wshub_uncommand_arg(c->core->hub, c);
+		wshub_set_line_handler(c->core->hub, NULL, NULL);
+	}
 
 	mem_deref(c->reg);
 	mem_deref(c->calls);
@@ -174,6 +177,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 	err |= api_lines_register(c);
 	err |= api_calls_register(c);
 	err |= api_events_register(c);
+	err |= wscmd_register(c);
 	if (err) {
 		err = ENOMEM;
 		goto out;

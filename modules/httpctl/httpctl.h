@@ -218,6 +218,32 @@ int api_status_register(struct httpctl *ctl);
 
 
 /*
+ * Call operations (ops.c), shared by REST and WebSocket commands
+ */
+
+enum ops_pick {
+	OPS_RINGING_IN = 0,    /* a ringing call from the phone          */
+	OPS_ACTIVE,            /* an answered call                       */
+	OPS_LIVE,              /* a ringing or answered call             */
+};
+
+int  ops_dial(struct httpctl *ctl, const json_t *args, struct pcall **pcp,
+	      struct sp_err *err);
+struct pcall *ops_call(struct httpctl *ctl, const json_t *jid,
+		       enum ops_pick pick, struct sp_err *err);
+int  ops_answer(struct pcall *pc, struct sp_err *err);
+int  ops_hangup(struct pcall *pc, struct sp_err *err);
+int  ops_dtmf(struct pcall *pc, const json_t *jdigits, struct sp_err *err);
+
+
+/*
+ * WebSocket commands (wscmd.c): answer, hangup, dial, dtmf
+ */
+
+int  wscmd_register(struct httpctl *ctl);
+
+
+/*
  * Console (console.c): baresip console commands for debugging
  */
 

@@ -31,7 +31,7 @@ def test_console_commands(service, phone):
                      since=since)
 
     since = type_command(service, "/ring 999")
-    service.wait_log(r"line 999 is not registered", since=since)
+    service.wait_log(r"cannot ring: no line 999", since=since)
 
     since = type_command(service, "/events 1")
     service.wait_log(r'\[\{"id":"evt_[0-9a-f]+","seq":\d+,"type":"call\.',

@@ -1,0 +1,117 @@
+/**
+ * @file wscmd.c  WebSocket commands: answer, hangup, dial, dtmf
+ *
+ *   answer {"call"}            a ringing call from the phone
+ *   hangup {"call"}            a ringing or answered call
+ *   dial   {"line", "ring_timeout_s"}   as POST /api/v1/calls
+ *   dtmf   {"call", "digits"}  an answered call
+ *
+ * "call" may be left out when exactly one call fits. The result is the
+ * call object, as REST returns it.
+ */
+
+#include "sipphone.h"
+#include "httpctl.h"
+
+
+static int cmd_answer(struct ws_session *s, const json_t *args,
+		      json_t **resultp, struct sp_err *err, void *arg)
+{
+	struct pcall *pc;
+	int e;
+	(void)s;
+
+	pc = ops_call(arg, json_object_get(args, "call"), OPS_RINGING_IN, err);
+	if (!pc)
+		return ENOENT;
+
+	e = ops_answer(pc, err);
+	if (!e)
+		*resultp = pcall_encode(pc);
+
+	return e;
+}
+
+
+static int cmd_hangup(struct ws_session *s, const json_t *args,
+		      json_t **resultp, struct sp_err *err, void *arg)
+{
+	struct pcall *pc;
+	int e;
+	(void)s;
+
+	pc = ops_call(arg, json_object_get(args, "call"), OPS_LIVE, err);
+	if (!pc)
+		return ENOENT;
+
+	e = ops_hangup(pc, err);
+	if (!e)
+		*resultp = pcall_encode(pc);
+
+	return e;
+}
+
+
+static int cmd_dial(struct ws_session *s, const json_t *args,
+		    json_t **resultp, struct sp_err *err, void *arg)
+{
+	struct pcall *pc;
+	int e;
+	(void)s;
+
+	e = ops_dial(arg, args, &pc, err);
+	if (!e)
+		*resultp = pcall_encode(pc);
+
+	return e;
+}
+
+
+static int cmd_dtmf(struct ws_session *s, const json_t *args,
+		    json_t **resultp, struct sp_err *err, void *arg)
+{
+	const json_t *digits = json_object_get(args, "digits");
+	struct pcall *pc;
+	int e;
+	(void)s;
+
+	pc = ops_call(arg, json_object_get(args, "call"), OPS_ACTIVE, err);
+	if (!pc)
+		return ENOENT;
+
+	e = ops_dtmf(pc, digits, err);
+	if (!e)
+		*resultp = json_pack("{s:s, s:O}", "call", pc->id,
+				     "digits", digits);
+
+	return e;
+}
+
+
+/* The line a session hears when it named none: the first registered */
+static const char *default_line(void *arg)
+{
+	struct httpctl *ctl = arg;
+	const struct line *line = lines_first_registered(ctl->lines);
+
+	return line ? line->id : NULL;
+}
+
+
+/** Offer the call commands on the WebSocket */
+int wscmd_register(struct httpctl *ctl)
+{
+	struct wshub *hub = ctl->core->hub;
+	int err = 0;
+
+	err |= wshub_command(hub, "answer", cmd_answer, ctl);
+	err |= wshub_command(hub, "hangup", cmd_hangup, ctl);
+	err |= wshub_command(hub, "dial", cmd_dial, ctl);
+	err |= wshub_command(hub, "dtmf", cmd_dtmf, ctl);
+	if (err)
+		return err;
+
+	wshub_set_line_handler(hub, default_line, ctl);
+
+	return 0;
+}
