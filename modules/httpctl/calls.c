@@ -86,6 +86,7 @@ static int pcall_alloc(struct pcall **pcp, struct calls *calls,
 		       enum pcall_dir dir)
 {
 	struct pcall *pc;
+	char *dev = NULL;
 	int err;
 
 	pc = mem_zalloc(sizeof(*pc), pcall_destructor);
@@ -109,9 +110,12 @@ static int pcall_alloc(struct pcall **pcp, struct calls *calls,
 	if (err)
 		goto out;
 
-	/* wsaudio bridges the audio device named after the call id, so
-	   the ring tones menu.so plays elsewhere never reach the call */
-	err = audio_set_devicename(call_audio(call), pc->id, pc->id);
+	/* wsaudio bridges the device "<line>/<call id>" to the line's
+	   clients; menu.so's ring tones play elsewhere, never in a call */
+	err = re_sdprintf(&dev, "%s/%s", line, pc->id);
+	if (!err)
+		err = audio_set_devicename(call_audio(call), dev, dev);
+	mem_deref(dev);
 	if (err)
 		goto out;
 

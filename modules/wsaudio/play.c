@@ -1,8 +1,12 @@
 /**
- * @file play.c  wsaudio player: audio from the phone, one frame per ptime
+ * @file play.c  wsaudio player: what the phone says, to the clients
  *
- * Paced like the source; baresip's write handler fills our buffer from
- * its jitter buffer.
+ * Every ptime the player takes one frame from baresip's receive buffer
+ * and sends it to every client of the call's line that wants audio, as
+ * one binary message: PCMU (160 bytes) or L16 little-endian (320 bytes),
+ * each encoded once per frame. A client that lags loses frames (its
+ * queue drops the oldest), never delays the others.
+ * Paced like the source, by absolute deadlines.
  */
 
 #include "sipphone.h"
@@ -15,7 +19,52 @@ static void play_destructor(void *arg)
 
 	tmr_cancel(&st->tmr);
 	mem_deref(st->sampv);
-	mem_deref(st->device);
+	mem_deref(st->call);
+}
+
+
+static void send_frame(struct auplay_st *st)
+{
+	uint8_t pcmu[WSA_FRAME], l16[2 * WSA_FRAME];
+	bool have_pcmu = false, have_l16 = false;
+	struct le *le;
+	size_t i;
+
+	for (le = list_head(wshub_sessions(st->wsa->core->hub)); le;
+	     le = le->next) {
+		struct ws_session *s = le->data;
+
+		if (!wsaudio_session_hears(s, st->call))
+			continue;
+
+		switch (ws_session_audio(s)) {
+
+		case WS_AUDIO_PCMU:
+			if (!have_pcmu) {
+				for (i = 0; i < WSA_FRAME; i++)
+					pcmu[i] = g711_pcm2ulaw(st->sampv[i]);
+				have_pcmu = true;
+			}
+			(void)ws_session_send_audio(s, pcmu, sizeof(pcmu));
+			break;
+
+		case WS_AUDIO_L16:
+			if (!have_l16) {
+				for (i = 0; i < WSA_FRAME; i++) {
+					uint16_t v = (uint16_t)st->sampv[i];
+
+					l16[2*i] = v & 0xff;
+					l16[2*i + 1] = v >> 8;
+				}
+				have_l16 = true;
+			}
+			(void)ws_session_send_audio(s, l16, sizeof(l16));
+			break;
+
+		default:
+			break;
+		}
+	}
 }
 
 
@@ -29,17 +78,34 @@ static void play_tick(void *arg)
 		  play_tick, st);
 
 	st->wh(st->sampv, st->sampc, st->arg);
+
+	if (st->call)
+		send_frame(st);
 }
 
 
-int wsaudio_play_alloc(struct auplay_st **stp, const struct auplay *ap,
-		       struct auplay_prm *prm, const char *device,
-		       auplay_write_h *wh, void *arg)
+/**
+ * Start a player
+ *
+ * @param stp     Returned player
+ * @param wsa     The module
+ * @param ap      Our registered player
+ * @param prm     Format asked for; a call's must be 8 kHz mono, 20 ms
+ * @param device  "<line>/<call id>" for a call, else anything (its sound
+ *                is taken at real-time pace and goes nowhere)
+ * @param wh      Where frames come from
+ * @param arg     Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
+		       const struct auplay *ap, struct auplay_prm *prm,
+		       const char *device, auplay_write_h *wh, void *arg)
 {
 	struct auplay_st *st;
 	int err;
 
-	if (!stp || !ap || !prm || !wh || !prm->ptime)
+	if (!stp || !ap || !prm || !wh || !prm->ptime || !prm->ch)
 		return EINVAL;
 
 	if (prm->fmt != AUFMT_S16LE)
@@ -50,10 +116,24 @@ int wsaudio_play_alloc(struct auplay_st **stp, const struct auplay *ap,
 		return ENOMEM;
 
 	st->ap = ap;
+	st->wsa = wsa;
 	st->prm = *prm;
 	st->wh = wh;
 	st->arg = arg;
 	tmr_init(&st->tmr);
+
+	err = wacall_get(&st->call, wsa, device);
+	if (err)
+		goto out;
+
+	if (st->call && (prm->srate != WSA_SRATE || prm->ch != 1 ||
+			 prm->ptime != WSA_PTIME)) {
+		warning("wsaudio: %s: player is %u Hz/%u ch/%u ms; set"
+			" auplay_srate 8000, auplay_channels 1, ptime 20\n",
+			device, prm->srate, prm->ch, prm->ptime);
+		err = ENOTSUP;
+		goto out;
+	}
 
 	st->sampc = prm->srate * prm->ch * prm->ptime / 1000;
 	st->sampv = mem_zalloc(st->sampc * sizeof(int16_t), NULL);
@@ -62,12 +142,8 @@ int wsaudio_play_alloc(struct auplay_st **stp, const struct auplay *ap,
 		goto out;
 	}
 
-	err = str_dup(&st->device, device);
-	if (err)
-		goto out;
-
 	st->next = tmr_jiffies();
-	tmr_start(&st->tmr, 0, play_tick, st);
+	tmr_start(&st->tmr, st->prm.ptime, play_tick, st);
 
  out:
 	if (err)

@@ -1,39 +1,123 @@
 /**
- * @file wsaudio.c  sipphone's media plane: call audio as an audio source
- *                  and player named "wsaudio"
+ * @file wsaudio.c  sipphone's media plane: a call's audio over WebSocket
  *
- * Each call's audio device is named after its API call id (httpctl sets
- * it), so only a call's own source and player carry its audio; sounds
- * played on other devices (menu.so's ring tones on "alert") go nowhere.
+ * An audio source and player named "wsaudio". Each call's audio device
+ * is named "<line>/<call id>" (httpctl sets it), so only a call's own
+ * source and player carry its audio; sounds played on other devices
+ * (menu.so's ring tones on "alert") are taken at real-time pace and go
+ * nowhere.
+ *
+ * Phone -> clients: each 20 ms frame, as one binary message, to every
+ * client of the call's line (PCMU or L16). Clients -> phone: any amount
+ * of audio at any time, queued per client, mixed, played at real-time
+ * pace. Commands "clear" and "mark" act on a client's queue.
  *
  \verbatim
   module            wsaudio.so
   audio_source      wsaudio,none
   audio_player      wsaudio,none
   audio_alert       wsaudio,alert
+  wsaudio_format    pcmu           # pcmu, l16: for clients that ask none
+  wsaudio_queue_ms  2000           # audio a client may queue
  \endverbatim
  *
- * This version paces both directions in real time: the source sends
- * silence and the player consumes what the phone says. The WebSocket
- * bridge is built on these two clocks.
+ * Threads: main thread only (see wsaudio.h).
  */
 
 #include "sipphone.h"
 #include "wsaudio.h"
 
 
-static struct ausrc *ausrc;
-static struct auplay *auplay;
+enum {
+	QUEUE_MS_DEFAULT = 2000,
+	QUEUE_MS_MAX = 60000,
+};
+
+/* The module's one piece of state */
+static struct wsaudio *wsa;
+
+
+/* baresip calls these with nothing of ours: wsa is the way back */
+static int src_alloc(struct ausrc_st **stp, const struct ausrc *as,
+		     struct media_ctx **ctx, struct ausrc_prm *prm,
+		     const char *device, ausrc_read_h *rh,
+		     ausrc_error_h *errh, void *arg)
+{
+	(void)ctx;
+	(void)errh;
+
+	return wsaudio_src_alloc(stp, wsa, as, prm, device, rh, arg);
+}
+
+
+static int play_alloc(struct auplay_st **stp, const struct auplay *ap,
+		      struct auplay_prm *prm, const char *device,
+		      auplay_write_h *wh, void *arg)
+{
+	return wsaudio_play_alloc(stp, wsa, ap, prm, device, wh, arg);
+}
+
+
+/**
+ * Does a client hear this call? It does if it listens to the call's line
+ * (named, or by default the first registered) and wants audio.
+ */
+bool wsaudio_session_hears(const struct ws_session *s,
+			   const struct wacall *call)
+{
+	return ws_session_audio(s) != WS_AUDIO_NONE &&
+		0 == str_cmp(ws_session_line(s), call->line);
+}
+
+
+static void wsaudio_destructor(void *arg)
+{
+	struct wsaudio *w = arg;
+
+	if (w->core)
+		talk_unregister(w);
+	mem_deref(w->ausrc);
+	mem_deref(w->auplay);
+	mem_deref(w->core);
+}
 
 
 static int module_init(void)
 {
+	uint32_t queue_ms = QUEUE_MS_DEFAULT;
 	int err;
 
-	err  = ausrc_register(&ausrc, baresip_ausrcl(), "wsaudio",
-			      wsaudio_src_alloc);
-	err |= auplay_register(&auplay, baresip_auplayl(), "wsaudio",
-			       wsaudio_play_alloc);
+	(void)conf_get_u32(conf_cur(), "wsaudio_queue_ms", &queue_ms);
+	if (queue_ms < WSA_PTIME || queue_ms > QUEUE_MS_MAX) {
+		warning("wsaudio: wsaudio_queue_ms must be %u to %u\n",
+			WSA_PTIME, QUEUE_MS_MAX);
+		return EINVAL;
+	}
+
+	wsa = mem_zalloc(sizeof(*wsa), wsaudio_destructor);
+	if (!wsa)
+		return ENOMEM;
+
+	wsa->queue_ms = queue_ms;
+
+	err = sp_core_open(&wsa->core);
+	if (err)
+		goto out;
+
+	err = talk_register(wsa);
+	if (err)
+		goto out;
+
+	err  = ausrc_register(&wsa->ausrc, baresip_ausrcl(), "wsaudio",
+			      src_alloc);
+	err |= auplay_register(&wsa->auplay, baresip_auplayl(), "wsaudio",
+			       play_alloc);
+
+ out:
+	if (err) {
+		warning("wsaudio: cannot start (%m)\n", err);
+		wsa = mem_deref(wsa);
+	}
 
 	return err;
 }
@@ -41,8 +125,7 @@ static int module_init(void)
 
 static int module_close(void)
 {
-	ausrc = mem_deref(ausrc);
-	auplay = mem_deref(auplay);
+	wsa = mem_deref(wsa);
 
 	return 0;
 }

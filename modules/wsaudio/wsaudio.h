@@ -1,26 +1,82 @@
 /**
  * @file wsaudio.h  wsaudio module: private interface
  *
- * Threads: the source and the player are paced by libre timers and run on
- * the main thread only.
+ * Threads: everything in wsaudio runs on the libre main thread: the
+ * source and the player are paced by libre timers, WebSocket messages
+ * and commands arrive from the main loop. No locks are needed.
  */
 
-/* Source and player state; each begins with its base pointer, as
-   baresip 1.0.0 requires */
+
+enum {
+	WSA_SRATE = 8000,      /* the phone's rate: G.711, no resampling */
+	WSA_PTIME = 20,        /* ms per frame, as the HT802 sends       */
+	WSA_FRAME = WSA_SRATE * WSA_PTIME / 1000,  /* samples per frame */
+};
+
+
+/** The module: its one piece of state */
+struct wsaudio {
+	struct sp_core *core;
+	struct ausrc *ausrc;
+	struct auplay *auplay;
+	struct list calll;     /* struct wacall, calls with audio      */
+	uint32_t queue_ms;     /* wsaudio_queue_ms: audio queued to the
+				  phone per client                     */
+};
+
+
+/*
+ * Calls with audio (wacall.c): a call's device is "<line>/<call id>"
+ */
+
+struct wacall {
+	struct le le;
+	struct wsaudio *wsa;
+	char *line;
+	char *callid;
+};
+
+int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device);
+
+
+/*
+ * Per-client audio to the phone (talk.c)
+ */
+
+struct talk;
+
+int  talk_alloc(struct talk **tp, struct ws_session *s, uint32_t queue_ms);
+int  talk_push(struct talk *t, const uint8_t *data, size_t len,
+	       enum ws_audio fmt);
+void talk_pull(struct talk *t, int16_t *sampv, size_t sampc);
+uint32_t talk_clear(struct talk *t);
+int  talk_mark(struct talk *t, const char *name);
+uint32_t talk_queued_ms(const struct talk *t);
+int  talk_register(struct wsaudio *wsa);
+void talk_unregister(struct wsaudio *wsa);
+
+
+/*
+ * Source (src.c): clients -> phone; player (play.c): phone -> clients
+ */
+
 struct ausrc_st {
-	const struct ausrc *as;
+	const struct ausrc *as;    /* base pointer, first (baresip 1.0.0) */
+	struct wsaudio *wsa;
+	struct wacall *call;       /* NULL: not a call's device           */
 	struct ausrc_prm prm;
 	ausrc_read_h *rh;
 	void *arg;
 	struct tmr tmr;
-	uint64_t next;         /* absolute deadline, tmr_jiffies() ms */
+	uint64_t next;             /* absolute deadline, tmr_jiffies() ms */
 	int16_t *sampv;
 	size_t sampc;
-	char *device;
 };
 
 struct auplay_st {
-	const struct auplay *ap;
+	const struct auplay *ap;   /* base pointer, first (baresip 1.0.0) */
+	struct wsaudio *wsa;
+	struct wacall *call;
 	struct auplay_prm prm;
 	auplay_write_h *wh;
 	void *arg;
@@ -28,13 +84,13 @@ struct auplay_st {
 	uint64_t next;
 	int16_t *sampv;
 	size_t sampc;
-	char *device;
 };
 
-int wsaudio_src_alloc(struct ausrc_st **stp, const struct ausrc *as,
-		      struct media_ctx **ctx, struct ausrc_prm *prm,
-		      const char *device, ausrc_read_h *rh,
-		      ausrc_error_h *errh, void *arg);
-int wsaudio_play_alloc(struct auplay_st **stp, const struct auplay *ap,
-		       struct auplay_prm *prm, const char *device,
-		       auplay_write_h *wh, void *arg);
+int wsaudio_src_alloc(struct ausrc_st **stp, struct wsaudio *wsa,
+		      const struct ausrc *as, struct ausrc_prm *prm,
+		      const char *device, ausrc_read_h *rh, void *arg);
+int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
+		       const struct auplay *ap, struct auplay_prm *prm,
+		       const char *device, auplay_write_h *wh, void *arg);
+bool wsaudio_session_hears(const struct ws_session *s,
+			   const struct wacall *call);
