@@ -26,6 +26,7 @@ enum {
 	QUEUE_MAX = 1024 * 1024,     /* out: a client this far behind ... */
 	STALL_MS = 5000,             /* ... or stuck this long, is closed */
 	DROP_MAX_DEFAULT = 16384,    /* out: droppable bytes kept          */
+	CLOSE_WAIT_S = 2,            /* a close frame gets this long       */
 };
 
 struct wsmsg {
@@ -145,6 +146,10 @@ int web_ws_close(struct web_conn *conn, uint16_t code, const char *reason)
 	str_ncpy(ws->close_reason, reason ? reason : "",
 		 sizeof(ws->close_reason));
 	web_conn_want_write(conn);
+
+	/* a client that takes nothing takes no close frame either: drop
+	   the socket if the close cannot be sent in time */
+	lws_set_timeout(conn->wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_WAIT_S);
 
 	return 0;
 }

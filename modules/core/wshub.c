@@ -374,8 +374,9 @@ static void text_handler(struct ws_session *s, const uint8_t *data,
 
 	memset(&e, 0, sizeof(e));
 
-	msg = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			 &jerr);
+	/* any JSON value decodes: a scalar is a message, just not ours */
+	msg = json_loadb((const char *)data, len,
+			 JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!msg) {
 		err = sp_err_set(&e, 400, "invalid_json",
 				 "invalid JSON at column %d: %s",

@@ -58,9 +58,6 @@ int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device)
 	    re_regex(device, str_len(device), "/[^]+", &callid))
 		return 0;
 
-	callid.p++;
-	callid.l--;
-
 	for (le = list_head(&wsa->calll); le; le = le->next) {
 		wc = le->data;
 		if (0 == pl_strcmp(&callid, wc->callid)) {
