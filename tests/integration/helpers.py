@@ -112,6 +112,12 @@ class EventLog:
         return [e["type"] for e in self.find(since=since)
                 if e["type"].startswith(prefix)]
 
+    def call_types(self, call):
+        """Types of a call's events, in order, but for the audio plane's
+        audio.started/stopped (their place depends on media timing)."""
+        return [e["type"] for e in self.find(call=call)
+                if not e["type"].startswith("audio.")]
+
 
 def api_ok(service, method, path, body=None, status=200):
     """One request that must answer `status`; returns the parsed body."""

@@ -110,7 +110,7 @@ def test_call_from_phone_answered_by_api_then_phone_hangs_up(service, phone):
     line = get_line(service, "100")
     assert (line["state"], line["call"]) == ("idle", None)
     # the event sequence of this call, in order
-    assert [e["type"] for e in log.find(call=cid)] == [
+    assert log.call_types(cid) == [
         "call.incoming", "call.answered", "call.ended"]
 
 
@@ -226,7 +226,7 @@ def test_api_rings_phone_answered_by_phone(service, phone_factory):
     ended = log.wait("call.ended", call=cid)
     assert ended["data"]["reason"] == "phone_hangup", ended
     assert ended["data"]["duration_ms"] > 0
-    assert [e["type"] for e in log.find(call=cid)] == [
+    assert log.call_types(cid) == [
         "call.ringing", "call.answered", "call.ended"]
     assert get_line(service, "100")["state"] == "idle"
 
@@ -244,7 +244,7 @@ def test_api_rings_auto_answer_phone(service, phone):
     # baresip still sends 180 before its 200, so a call.ringing may come,
     # but never after the answer
     assert not phone_events(phone, "CALL_INCOMING", m)
-    types = [e["type"] for e in log.find(call=cid)]
+    types = log.call_types(cid)
     assert types in (["call.answered"], ["call.ringing", "call.answered"]), \
         types
     assert get_call(service, cid)["state"] == "active"

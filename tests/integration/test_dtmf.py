@@ -54,7 +54,7 @@ def test_rfc2833_from_the_phone(service, phone):
     ev = log.find("dtmf", call=cid)[0]
     assert ev["data"] == {"call": cid, "line": "100", "digit": "1",
                           "method": "rfc2833"}
-    types = [e["type"] for e in log.find(call=cid)]
+    types = log.call_types(cid)
     assert types == ["call.incoming", "call.answered"] + ["dtmf"] * 4 + [
         "call.ended"]
 
@@ -199,7 +199,7 @@ def test_ht802_info_digits_and_hook_flash(service):
         flashes = log.find("call.flash", call=cid)
         assert [f["data"] for f in flashes] == [
             {"call": cid, "line": "300", "method": "info"}] * 3
-        assert [e["type"] for e in log.find(call=cid)] == [
+        assert log.call_types(cid) == [
             "call.incoming", "call.answered", "dtmf", "call.flash", "dtmf",
             "call.flash", "call.flash", "dtmf", "call.ended"]
     finally:
