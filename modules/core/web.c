@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include "sipphone.h"
 #include "webpriv.h"
 
@@ -35,6 +36,7 @@ enum {
 	LISTEN_BACKLOG = 64,
 	SNDBUF = 65536,             /* a slow reader is seen in seconds   */
 	RX_CHUNK = 16384,           /* WebSocket bytes per receive cb     */
+	POLLOUT_NOW_MAX = 4,        /* POLLOUTs served without epoll      */
 };
 
 
@@ -65,20 +67,42 @@ static void conn_fd_handler(int flags, void *arg)
 	struct web_conn *conn = arg;
 	struct web *web = conn->web;
 	struct lws_pollfd pfd;
+	int i;
 
 	pfd.fd = conn->fd;
 	pfd.events = LWS_POLLIN | LWS_POLLOUT;
 	pfd.revents = 0;
 	if (flags & FD_READ)
 		pfd.revents |= LWS_POLLIN;
-	if (flags & FD_WRITE)
+	if (flags & FD_WRITE) {
 		pfd.revents |= LWS_POLLOUT;
+		conn->rearm = false;  /* the POLLOUT lws waits for */
+	}
 	if (flags & FD_EXCEPT)
 		pfd.revents |= LWS_POLLHUP;
 
 	/* lws may destroy the connection while servicing it */
 	mem_ref(conn);
+	conn->in_service = true;
 	lws_service_fd(web->ctx, &pfd);
+
+	/*
+	 * A reply this service queued, or the POLLOUT lws parks a kept-
+	 * alive connection on, is served now rather than after a trip
+	 * through epoll: a socket with nothing buffered in lws is taken to
+	 * be writable. If it is not, lws keeps what the socket refused as
+	 * a partial and we wait for FD_WRITE. Bounded, so that one client
+	 * cannot hold the loop.
+	 */
+	for (i = 0; i < POLLOUT_NOW_MAX && conn->wsi &&
+		     (conn->wantw || conn->rearm) &&
+		     !lws_partial_buffered(conn->wsi); i++) {
+		conn->rearm = false;
+		pfd.revents = LWS_POLLOUT;
+		lws_service_fd(web->ctx, &pfd);
+	}
+
+	conn->in_service = false;
 	if (conn->wsi)
 		conn_update_fd(conn);
 	mem_deref(conn);
@@ -93,11 +117,19 @@ static void conn_update_fd(struct web_conn *conn)
 {
 	int flags = FD_READ;
 
-	if (conn->wantw || lws_partial_buffered(conn->wsi))
+	if (conn->wantw || conn->rearm || lws_partial_buffered(conn->wsi))
 		flags |= FD_WRITE;
 
-	if (fd_listen(conn->fd, flags, conn_fd_handler, conn))
+	/* libre's epoll backend makes two syscalls of each fd_listen() */
+	if (flags == conn->fd_flags)
+		return;
+
+	if (fd_listen(conn->fd, flags, conn_fd_handler, conn)) {
 		warning("web: fd_listen %d failed\n", conn->fd);
+		return;
+	}
+
+	conn->fd_flags = flags;
 }
 
 
@@ -120,7 +152,10 @@ void web_conn_want_write(struct web_conn *conn)
 
 	conn->wantw = true;
 	lws_callback_on_writable(conn->wsi);
-	conn_update_fd(conn);
+
+	/* conn_fd_handler() sets the fd interest when its service ends */
+	if (!conn->in_service)
+		conn_update_fd(conn);
 }
 
 
@@ -227,6 +262,12 @@ static void accept_handler(int flags, void *arg)
 
 		/* the kernel must not hide a client that stopped reading */
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){SNDBUF},
+				 sizeof(int));
+
+		/* a reply may leave in more than one send (a head, then
+		   the body): Nagle would hold the second until the
+		   client's delayed ACK, 40 ms later */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1},
 				 sizeof(int));
 		conn->web = web;
 		conn->fd = fd;

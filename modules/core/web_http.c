@@ -379,15 +379,30 @@ int web_http_writeable(struct web_conn *conn)
 			return -1;
 		if (add_hdr_lines(wsi, rep->hdrs, &p, end))
 			return -1;
-		if (lws_finalize_write_http_header(wsi, start, &p, end))
+		if (lws_finalize_http_header(wsi, &p, end))
 			return -1;
 
 		rep->head_sent = true;
 
-		if (!blen)
+		/* HTTP/1.1: a body that fits leaves with the head, in one
+		   send (lws counts body bytes against Content-Length only
+		   on h2, which we do not serve) */
+		if (blen <= (size_t)(end - p)) {
+			if (blen)
+				memcpy(p, rep->body->buf, blen);
+			p += blen;
+		}
+		else {
+			blen = 0;  /* the body follows in WRITE_CHUNKs */
+		}
+
+		if (lws_write(wsi, start, p - start, LWS_WRITE_HTTP_HEADERS)
+		    != p - start)
+			return -1;
+
+		if (blen || !rep->body || !rep->body->end)
 			goto done;
 
-		/* lws wants the headers and the body in separate writes */
 		web_conn_want_write(conn);
 		return 0;
 	}
@@ -413,7 +428,18 @@ int web_http_writeable(struct web_conn *conn)
 		return -1;
 
 	/* keep-alive: lws tells us when the connection must go */
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+
+	/*
+	 * lws 4.1 now holds the connection in LRS_DEFERRING_ACTION and
+	 * reads no further request from it until it is serviced with
+	 * POLLOUT; without one the next request waits for the periodic
+	 * lws_service(), up to SERVICE_INTERVAL_MS.
+	 */
+	conn->rearm = true;
+
+	return 0;
 }
 
 

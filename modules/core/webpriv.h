@@ -69,7 +69,10 @@ struct web_conn {
 	struct web *web;
 	struct lws *wsi;            /* NULL once lws destroyed it        */
 	int fd;
+	int fd_flags;               /* what fd_listen() was last told    */
 	bool wantw;                 /* we asked lws for a writable cb    */
+	bool rearm;                 /* lws parks keep-alive until POLLOUT */
+	bool in_service;            /* inside conn_fd_handler()          */
 	bool close_after;           /* close once the reply is out       */
 	bool busy;                  /* a request is being answered       */
 	struct web_req req;
