@@ -445,7 +445,7 @@ def test_clear_drops_queued_audio_and_echoes_pending_marks(
     ws.send_binary(audio.ulaw_encode(tone(440, 2.0)))
     pre, _ = ws.command("mark", {"name": "pre"})
     assert pre["result"]["name"] == "pre"
-    clr, i_clr = ws.command("clear")
+    clr, _ = ws.command("clear")
     cleared = clr["result"]["cleared_ms"]
     print("clear: mark queued_ms %d, cleared_ms %d"
           % (pre["result"]["queued_ms"], cleared))
@@ -536,7 +536,8 @@ def test_queue_bound_drops_oldest(service_factory, phone_factory, ws_open):
     print("queue bound: queued_ms %d, mark after %.3f s"
           % (queued, t_echo - t0))
     assert 900 <= queued <= 1000, resp
-    assert t_echo - t0 <= 1.5, t_echo - t0
+    # the newest second plays in full, the 4 s before it were dropped
+    assert 0.7 <= t_echo - t0 <= 1.5, t_echo - t0
     assert not msg.get("cleared"), msg
 
     # the phone heard the newest second (1000 Hz), hardly any 440 Hz
@@ -556,7 +557,7 @@ def test_audio_started_and_stopped_events(service, phone_factory, ws_open):
     phone.wait_registered(10)
     log = EventLog(service)
     ws = ws_open(service, audio="pcmu")
-    for round_ in range(2):
+    for _ in range(2):      # two calls in a row, each its own events
         since_t, since_b = ws.mark()
         cid = ring(service, phone)
         ws.wait_binary(10, timeout=5, since=since_b)
@@ -617,7 +618,7 @@ def test_other_line_client_hears_and_speaks_nothing(service, phone_factory,
     mine = audio.ulaw_encode(tone(600, 0.5))
     ws100.send_binary(mine)
     # observation window of 2 s
-    a0, b0, t0 = len(ws100.binaries), len(ws101.binaries), time.monotonic()
+    a0, t0 = len(ws100.binaries), time.monotonic()
     time.sleep(2.0)
     a1, b1, t1 = len(ws100.binaries), len(ws101.binaries), time.monotonic()
     print("line 100 client: %.1f frames/s; line 101 client: %d frames"
