@@ -6,7 +6,6 @@
  * one binary message: PCMU (160 bytes) or L16 little-endian (320 bytes),
  * each encoded once per frame. A client that lags loses frames (its
  * queue drops the oldest), never delays the others.
- * Paced like the source, by absolute deadlines.
  */
 
 #include "sipphone.h"
@@ -17,24 +16,22 @@ static void play_destructor(void *arg)
 {
 	struct auplay_st *st = arg;
 
-	tmr_cancel(&st->tmr);
-	mem_deref(st->sampv);
-	mem_deref(st->call);
+	waclock_stop(&st->ck);
 }
 
 
-static void send_frame(struct auplay_st *st)
+static void send_frame(const struct waclock *ck)
 {
 	uint8_t pcmu[WSA_FRAME], l16[2 * WSA_FRAME];
 	bool have_pcmu = false, have_l16 = false;
 	struct le *le;
 	size_t i;
 
-	for (le = list_head(wshub_sessions(st->wsa->core->hub)); le;
+	for (le = list_head(wshub_sessions(ck->wsa->core->hub)); le;
 	     le = le->next) {
 		struct ws_session *s = le->data;
 
-		if (!wsaudio_session_hears(s, st->call))
+		if (!wsaudio_session_hears(s, ck->call))
 			continue;
 
 		switch (ws_session_audio(s)) {
@@ -42,7 +39,7 @@ static void send_frame(struct auplay_st *st)
 		case WS_AUDIO_PCMU:
 			if (!have_pcmu) {
 				for (i = 0; i < WSA_FRAME; i++)
-					pcmu[i] = g711_pcm2ulaw(st->sampv[i]);
+					pcmu[i] = g711_pcm2ulaw(ck->sampv[i]);
 				have_pcmu = true;
 			}
 			(void)ws_session_send_audio(s, pcmu, sizeof(pcmu));
@@ -51,7 +48,7 @@ static void send_frame(struct auplay_st *st)
 		case WS_AUDIO_L16:
 			if (!have_l16) {
 				for (i = 0; i < WSA_FRAME; i++) {
-					uint16_t v = (uint16_t)st->sampv[i];
+					uint16_t v = (uint16_t)ck->sampv[i];
 
 					l16[2*i] = v & 0xff;
 					l16[2*i + 1] = v >> 8;
@@ -71,16 +68,13 @@ static void send_frame(struct auplay_st *st)
 static void play_tick(void *arg)
 {
 	struct auplay_st *st = arg;
-	uint64_t now = tmr_jiffies();
 
-	st->next += st->prm.ptime;
-	tmr_start(&st->tmr, st->next > now ? st->next - now : 0,
-		  play_tick, st);
+	(void)waclock_tick(&st->ck, play_tick, st);
 
-	st->wh(st->sampv, st->sampc, st->arg);
+	st->wh(st->ck.sampv, st->ck.sampc, st->arg);
 
-	if (st->call)
-		send_frame(st);
+	if (st->ck.call)
+		send_frame(&st->ck);
 }
 
 
@@ -105,7 +99,7 @@ int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
 	struct auplay_st *st;
 	int err;
 
-	if (!stp || !ap || !prm || !wh || !prm->ptime || !prm->ch)
+	if (!stp || !ap || !prm || !wh)
 		return EINVAL;
 
 	if (prm->fmt != AUFMT_S16LE)
@@ -116,36 +110,11 @@ int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
 		return ENOMEM;
 
 	st->ap = ap;
-	st->wsa = wsa;
-	st->prm = *prm;
 	st->wh = wh;
 	st->arg = arg;
-	tmr_init(&st->tmr);
 
-	err = wacall_get(&st->call, wsa, device);
-	if (err)
-		goto out;
-
-	if (st->call && (prm->srate != WSA_SRATE || prm->ch != 1 ||
-			 prm->ptime != WSA_PTIME)) {
-		warning("wsaudio: %s: player is %u Hz/%u ch/%u ms; set"
-			" auplay_srate 8000, auplay_channels 1, ptime 20\n",
-			device, prm->srate, prm->ch, prm->ptime);
-		err = ENOTSUP;
-		goto out;
-	}
-
-	st->sampc = prm->srate * prm->ch * prm->ptime / 1000;
-	st->sampv = mem_zalloc(st->sampc * sizeof(int16_t), NULL);
-	if (!st->sampv) {
-		err = ENOMEM;
-		goto out;
-	}
-
-	st->next = tmr_jiffies();
-	tmr_start(&st->tmr, st->prm.ptime, play_tick, st);
-
- out:
+	err = waclock_start(&st->ck, wsa, device, prm->srate, prm->ch,
+			    prm->ptime, "player", play_tick, st);
 	if (err)
 		mem_deref(st);
 	else

@@ -57,33 +57,43 @@ void talk_unregister(struct wsaudio *wsa);
 
 
 /*
+ * Clock (clock.c): what a source and a player share -- a frame buffer
+ * and a libre timer with absolute deadlines, one tick per ptime
+ */
+
+struct waclock {
+	struct wsaudio *wsa;
+	struct wacall *call;       /* NULL: not a call's device           */
+	struct tmr tmr;
+	uint64_t next;             /* absolute deadline, tmr_jiffies() ms */
+	uint32_t ptime;
+	int16_t *sampv;            /* one frame                           */
+	size_t sampc;
+};
+
+int  waclock_start(struct waclock *ck, struct wsaudio *wsa,
+		   const char *device, uint32_t srate, uint8_t ch,
+		   uint32_t ptime, const char *what, tmr_h *th, void *arg);
+uint64_t waclock_tick(struct waclock *ck, tmr_h *th, void *arg);
+void waclock_stop(struct waclock *ck);
+
+
+/*
  * Source (src.c): clients -> phone; player (play.c): phone -> clients
  */
 
 struct ausrc_st {
 	const struct ausrc *as;    /* base pointer, first (baresip 1.0.0) */
-	struct wsaudio *wsa;
-	struct wacall *call;       /* NULL: not a call's device           */
-	struct ausrc_prm prm;
+	struct waclock ck;
 	ausrc_read_h *rh;
 	void *arg;
-	struct tmr tmr;
-	uint64_t next;             /* absolute deadline, tmr_jiffies() ms */
-	int16_t *sampv;
-	size_t sampc;
 };
 
 struct auplay_st {
 	const struct auplay *ap;   /* base pointer, first (baresip 1.0.0) */
-	struct wsaudio *wsa;
-	struct wacall *call;
-	struct auplay_prm prm;
+	struct waclock ck;
 	auplay_write_h *wh;
 	void *arg;
-	struct tmr tmr;
-	uint64_t next;
-	int16_t *sampv;
-	size_t sampc;
 };
 
 int wsaudio_src_alloc(struct ausrc_st **stp, struct wsaudio *wsa,
