@@ -270,38 +270,45 @@ void web_http_complete(struct web_conn *conn)
 }
 
 
+/* Our "Name: value\r\n" lines into lws's head (a plain scan: this runs
+   for every reply) */
 static int add_hdr_lines(struct lws *wsi, struct mbuf *hdrs,
 			 unsigned char **p, unsigned char *end)
 {
-	struct pl rest, name, val;
+	const char *line, *stop;
 
 	if (!hdrs)
 		return 0;
 
-	pl_set_mbuf(&rest, hdrs);
-	while (rest.l) {
+	line = (const char *)mbuf_buf(hdrs);
+	stop = line + mbuf_get_left(hdrs);
+
+	while (line < stop) {
+		const char *eol = memchr(line, '\r', stop - line);
+		const char *colon = memchr(line, ':', stop - line);
+		const char *val;
 		char nm[64];
-		struct pl line, next;
+		size_t nlen;
 
-		if (re_regex(rest.p, rest.l, "[^\r]*\r\n", &line))
+		if (!eol || eol + 1 >= stop || eol[1] != '\n' || !colon ||
+		    colon > eol)
 			return EBADMSG;
 
-		next.p = line.p + line.l + 2;
-		next.l = rest.l - line.l - 2;
+		nlen = colon - line;
+		if (nlen + 2 > sizeof(nm))
+			return EOVERFLOW;
+		memcpy(nm, line, nlen + 1);  /* with the ':' */
+		nm[nlen + 1] = '\0';
 
-		if (re_regex(line.p, line.l, "[^:]+:[ ]*[^]*",
-			     &name, NULL, &val))
-			return EBADMSG;
-
-		if (re_snprintf(nm, sizeof(nm), "%r:", &name) < 0)
-			return ENOMEM;
+		for (val = colon + 1; val < eol && *val == ' '; val++)
+			;
 
 		if (lws_add_http_header_by_name(wsi, (unsigned char *)nm,
-						(const unsigned char *)val.p,
-						(int)val.l, p, end))
+						(const unsigned char *)val,
+						(int)(eol - val), p, end))
 			return ENOMEM;
 
-		rest = next;
+		line = eol + 2;
 	}
 
 	return 0;
