@@ -13,6 +13,8 @@
   httpctl_origin     <origin>       # repeatable; allowed browser origins
   httpctl_state_dir  <dir>          # default: <config dir>/state
   wsaudio_format     pcmu           # WebSocket audio when none is asked
+  httpctl_events_keep      50000    # newest events always kept
+  httpctl_events_max_age   30       # days; older events go beyond those
  \endverbatim
  *
  * Threads: main thread only.
@@ -23,7 +25,8 @@
 
 
 enum {
-	EVENTS_KEEP = 10000,   /* events the in-memory log keeps */
+	EVENTS_KEEP = 50000,        /* newest events always kept     */
+	EVENTS_MAX_AGE_DAYS = 30,   /* older ones go beyond those    */
 };
 
 /* The core's single piece of module state */
@@ -41,6 +44,7 @@ static void core_destructor(void *arg)
 	mem_deref(core->api);
 	mem_deref(core->auth);
 	mem_deref(core->bus);
+	mem_deref(core->store);
 	mem_deref(core->state_dir);
 
 	if (core_inst == core)
@@ -184,6 +188,35 @@ static int audio_format(enum ws_audio *fmt, const struct conf *conf)
 }
 
 
+/* The durable event log, in the state directory */
+static int store_open(struct sp_core *core, const struct conf *conf)
+{
+	uint32_t keep = EVENTS_KEEP, days = EVENTS_MAX_AGE_DAYS;
+	char *path = NULL;
+	int err;
+
+	(void)conf_get_u32(conf, "httpctl_events_keep", &keep);
+	(void)conf_get_u32(conf, "httpctl_events_max_age", &days);
+	if (!keep || !days) {
+		warning("httpctl: httpctl_events_keep and"
+			" httpctl_events_max_age must be at least 1\n");
+		return EINVAL;
+	}
+
+	err = re_sdprintf(&path, "%s/events.db", core->state_dir);
+	if (err)
+		return err;
+
+	err = evstore_open(&core->store, path, keep, days * 86400);
+	if (err)
+		warning("httpctl: event store %s: %m\n", path, err);
+
+	mem_deref(path);
+
+	return err;
+}
+
+
 static void healthz(struct api_req *req, void *arg)
 {
 	(void)arg;
@@ -227,8 +260,12 @@ static int core_alloc(struct sp_core **corep)
 	if (err)
 		goto out;
 
+	err = store_open(core, conf);
+	if (err)
+		goto out;
+
 	err  = api_alloc(&core->api, core->auth);
-	err |= evbus_alloc(&core->bus, EVENTS_KEEP);
+	err |= evbus_alloc(&core->bus, core->store);
 	if (err)
 		goto out;
 

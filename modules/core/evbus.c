@@ -1,9 +1,11 @@
 /**
- * @file evbus.c  Event bus: every domain event is numbered, kept in the
- *                event log and handed to every subscriber, in order
+ * @file evbus.c  Event bus: every domain event is numbered, stored in the
+ *                durable log, then handed to every subscriber, in order
  *
  * The envelope is serialized once, at publish time; subscribers (WS
- * clients, webhooks) and the event log share that one text.
+ * clients, webhooks) and the event log share that one text. An event the
+ * store cannot take (a full disk, say) is still published, with an error
+ * in the log: the phone's events keep flowing, and the log has a gap.
  *
  * Threads: main thread only.
  */
@@ -13,7 +15,6 @@
 
 
 struct evrec {
-	struct le le;          /* in bus->logl, oldest first */
 	struct evbus_event ev;
 	char *id;
 	char *type;
@@ -21,11 +22,11 @@ struct evrec {
 };
 
 struct evbus {
-	struct list logl;      /* struct evrec, at most keep */
 	struct list subl;      /* struct evbus_sub           */
-	size_t keep;
+	struct evstore *store;
 	uint64_t seq;          /* last seq given             */
 	uint64_t published;
+	uint64_t store_errors;
 };
 
 struct evbus_sub {
@@ -39,7 +40,6 @@ static void evrec_destructor(void *arg)
 {
 	struct evrec *rec = arg;
 
-	list_unlink(&rec->le);
 	mem_deref(rec->id);
 	mem_deref(rec->type);
 	mem_deref(rec->json);
@@ -59,7 +59,7 @@ static void bus_destructor(void *arg)
 	struct evbus *bus = arg;
 	struct le *le;
 
-	list_flush(&bus->logl);
+	mem_deref(bus->store);
 
 	/* subscribers outlive nothing: detach those still listening */
 	while ((le = list_head(&bus->subl)))
@@ -70,23 +70,24 @@ static void bus_destructor(void *arg)
 /**
  * Create an event bus
  *
- * @param busp  Returned bus
- * @param keep  How many recent events the in-memory log keeps
+ * @param busp   Returned bus
+ * @param store  The durable event log; seq goes on from its last event
  *
  * @return 0 if success, otherwise errorcode
  */
-int evbus_alloc(struct evbus **busp, size_t keep)
+int evbus_alloc(struct evbus **busp, struct evstore *store)
 {
 	struct evbus *bus;
 
-	if (!busp || !keep)
+	if (!busp || !store)
 		return EINVAL;
 
 	bus = mem_zalloc(sizeof(*bus), bus_destructor);
 	if (!bus)
 		return ENOMEM;
 
-	bus->keep = keep;
+	bus->store = mem_ref(store);
+	bus->seq = evstore_last_seq(store);
 	*busp = bus;
 
 	return 0;
@@ -158,7 +159,7 @@ static int envelope_encode(struct evrec *rec, json_t *data)
 
 
 /**
- * Publish an event: number it, log it, hand it to every subscriber
+ * Publish an event: number it, store it, hand it to every subscriber
  *
  * @param bus   Event bus
  * @param type  Event type, e.g. "call.incoming"
@@ -202,9 +203,11 @@ int evbus_publish(struct evbus *bus, const char *type, json_t *data)
 	bus->seq = rec->ev.seq;
 	++bus->published;
 
-	list_append(&bus->logl, &rec->le, rec);
-	if (list_count(&bus->logl) > bus->keep)
-		mem_deref(list_head(&bus->logl)->data);
+	if (evstore_append(bus->store, &rec->ev)) {
+		++bus->store_errors;
+		warning("evbus: event %llu (%s) not stored: the event log"
+			" has a gap\n", (unsigned long long)rec->ev.seq, type);
+	}
 
 	/* a handler may unsubscribe itself: step before calling */
 	le = list_head(&bus->subl);
@@ -216,10 +219,9 @@ int evbus_publish(struct evbus *bus, const char *type, json_t *data)
 	}
 
  out:
-	if (err) {
+	if (err)
 		warning("evbus: %s not published: %m\n", type, err);
-		mem_deref(rec);
-	}
+	mem_deref(rec);
 	json_decref(data);
 
 	return err;
@@ -240,45 +242,19 @@ uint64_t evbus_published(const struct evbus *bus)
 }
 
 
-/**
- * Print logged events with seq > after, oldest first, as a comma-separated
- * list of envelopes (the inside of a JSON array)
- *
- * @param bus    Event bus
- * @param after  Only events newer than this seq
- * @param limit  At most this many
- * @param mb     Where to print
- * @param lastp  Returned seq of the last event printed (after if none)
- *
- * @return 0 if success, otherwise errorcode
- */
+/** Events the store could not take since start */
+uint64_t evbus_store_errors(const struct evbus *bus)
+{
+	return bus ? bus->store_errors : 0;
+}
+
+
+/** The event log (see evstore_list) */
 int evbus_list(const struct evbus *bus, uint64_t after, size_t limit,
 	       struct mbuf *mb, uint64_t *lastp)
 {
-	struct le *le;
-	uint64_t last = after;
-	size_t n = 0;
-	int err = 0;
-
-	if (!bus || !mb)
+	if (!bus)
 		return EINVAL;
 
-	for (le = list_head(&bus->logl); le && n < limit; le = le->next) {
-		const struct evrec *rec = le->data;
-
-		if (rec->ev.seq <= after)
-			continue;
-
-		err = mbuf_printf(mb, "%s%s", n ? "," : "", rec->json);
-		if (err)
-			break;
-
-		last = rec->ev.seq;
-		++n;
-	}
-
-	if (lastp)
-		*lastp = last;
-
-	return err;
+	return evstore_list(bus->store, after, limit, mb, lastp);
 }

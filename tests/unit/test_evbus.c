@@ -1,9 +1,13 @@
 /**
- * @file test_evbus.c  Event bus: numbering, envelope, subscribers, log
+ * @file test_evbus.c  Event bus and store: numbering, envelope,
+ *                     subscribers, the durable log
  */
 
 #include "unit.h"
+#include <stdio.h>
+#include <unistd.h>
 #include "sipphone.h"
+#include "tmpstore.h"
 
 
 struct seen {
@@ -25,18 +29,36 @@ static void seen_handler(const struct evbus_event *ev, void *arg)
 }
 
 
+static int setup(void **state)
+{
+	(void)state;
+	return libre_init();
+}
+
+
+static int teardown(void **state)
+{
+	(void)state;
+	libre_close();
+	return 0;
+}
+
+
 static void publish_numbers_and_delivers_in_order(void **state)
 {
+	struct evstore *store = NULL;
 	struct evbus *bus = NULL;
 	struct evbus_sub *sub = NULL;
 	struct seen seen;
+	char dir[64];
 	json_t *env;
 	json_error_t jerr;
 	size_t i;
 	(void)state;
 
 	memset(&seen, 0, sizeof(seen));
-	assert_int_equal(0, evbus_alloc(&bus, 100));
+	assert_int_equal(0, tmpstore_open(&store, dir, sizeof(dir)));
+	assert_int_equal(0, evbus_alloc(&bus, store));
 	assert_int_equal(0, evbus_subscribe(&sub, bus, seen_handler, &seen));
 
 	assert_int_equal(0, evbus_publish(bus, "line.registered",
@@ -70,57 +92,111 @@ static void publish_numbers_and_delivers_in_order(void **state)
 	assert_int_equal(0, evbus_publish(bus, "dtmf", json_object()));
 	assert_int_equal(2, seen.n);
 
+	assert_int_equal(EINVAL, evbus_publish(bus, NULL, json_object()));
+	assert_int_equal(3, evbus_last_seq(bus));
+
 	for (i = 0; i < seen.n; i++)
 		mem_deref(seen.jsonv[i]);
 	mem_deref(bus);
+	mem_deref(store);
+	tmpstore_remove(dir);
 }
 
 
-static void list_serves_after_and_limit(void **state)
+static void list(struct evbus *bus, uint64_t after, size_t limit,
+		 json_t **arrp, uint64_t *lastp)
 {
-	struct evbus *bus = NULL;
 	struct mbuf *mb = mbuf_alloc(256);
-	json_t *arr;
 	char *s = NULL;
+
+	mbuf_write_str(mb, "[");
+	assert_int_equal(0, evbus_list(bus, after, limit, mb, lastp));
+	mbuf_write_str(mb, "]");
+	mb->pos = 0;
+	mbuf_strdup(mb, &s, mb->end);
+	*arrp = json_loads(s, 0, NULL);
+	assert_non_null(*arrp);
+	mem_deref(s);
+	mem_deref(mb);
+}
+
+
+static void log_serves_after_and_limit_and_survives_reopen(void **state)
+{
+	struct evstore *store = NULL;
+	struct evbus *bus = NULL;
+	char dir[64], path[96];
 	uint64_t last = 0;
+	json_t *arr;
 	int i;
 	(void)state;
 
-	assert_int_equal(0, evbus_alloc(&bus, 3));
+	assert_int_equal(0, tmpstore_open(&store, dir, sizeof(dir)));
+	assert_int_equal(0, evbus_alloc(&bus, store));
 	for (i = 0; i < 5; i++)
 		assert_int_equal(0, evbus_publish(bus, "dtmf",
 					json_pack("{s:i}", "n", i)));
 
-	/* only the newest 3 are kept */
-	mbuf_write_str(mb, "[");
-	assert_int_equal(0, evbus_list(bus, 0, 100, mb, &last));
-	mbuf_write_str(mb, "]");
-	mb->pos = 0;
-	mbuf_strdup(mb, &s, mb->end);
-	arr = json_loads(s, 0, NULL);
-	assert_int_equal(3, json_array_size(arr));
-	assert_int_equal(3, json_integer_value(json_object_get(
+	list(bus, 0, 100, &arr, &last);
+	assert_int_equal(5, json_array_size(arr));
+	assert_int_equal(1, json_integer_value(json_object_get(
 				json_array_get(arr, 0), "seq")));
 	assert_int_equal(5, last);
 	json_decref(arr);
-	s = mem_deref(s);
 
-	/* after + limit */
-	mbuf_reset(mb);
-	assert_int_equal(0, evbus_list(bus, 3, 1, mb, &last));
+	list(bus, 3, 1, &arr, &last);
+	assert_int_equal(1, json_array_size(arr));
 	assert_int_equal(4, last);
+	json_decref(arr);
 
 	/* nothing newer: last stays at after */
-	mbuf_reset(mb);
-	assert_int_equal(0, evbus_list(bus, 9, 10, mb, &last));
+	list(bus, 9, 10, &arr, &last);
+	assert_int_equal(0, json_array_size(arr));
 	assert_int_equal(9, last);
-	assert_int_equal(0, mb->end);
+	json_decref(arr);
 
-	assert_int_equal(EINVAL, evbus_publish(bus, NULL, json_object()));
-	assert_int_equal(5, evbus_last_seq(bus));
+	/* closed and opened again: the log is there, seq goes on */
+	bus = mem_deref(bus);
+	store = mem_deref(store);
+	re_snprintf(path, sizeof(path), "%s/events.db", dir);
+	assert_int_equal(0, evstore_open(&store, path, 1000, 86400));
+	assert_int_equal(5, evstore_last_seq(store));
+	assert_int_equal(0, evbus_alloc(&bus, store));
+	assert_int_equal(0, evbus_publish(bus, "dtmf", json_object()));
+	assert_int_equal(6, evbus_last_seq(bus));
+	list(bus, 4, 100, &arr, &last);
+	assert_int_equal(2, json_array_size(arr));
+	assert_int_equal(6, last);
+	json_decref(arr);
 
-	mem_deref(mb);
 	mem_deref(bus);
+	mem_deref(store);
+	tmpstore_remove(dir);
+}
+
+
+static void corrupt_store_is_moved_aside(void **state)
+{
+	struct evstore *store = NULL;
+	char dir[] = "/tmp/sipphone-unit-XXXXXX", path[96], cmd[160];
+	FILE *f;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	re_snprintf(path, sizeof(path), "%s/events.db", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not an SQLite database, not even close....", f);
+	fclose(f);
+
+	assert_int_equal(0, evstore_open(&store, path, 1000, 86400));
+	assert_int_equal(0, evstore_last_seq(store));
+	mem_deref(store);
+
+	/* the bad file is kept beside the fresh one */
+	re_snprintf(cmd, sizeof(cmd), "ls %s/events.db.corrupt-* >/dev/null"
+		    " 2>&1 && rm -rf %s", dir, dir);
+	assert_int_equal(0, system(cmd));
 }
 
 
@@ -128,8 +204,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(publish_numbers_and_delivers_in_order),
-		cmocka_unit_test(list_serves_after_and_limit),
+		cmocka_unit_test(log_serves_after_and_limit_and_survives_reopen),
+		cmocka_unit_test(corrupt_store_is_moved_aside),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

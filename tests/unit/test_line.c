@@ -5,10 +5,13 @@
 #include "unit.h"
 #include "sipphone.h"
 #include "httpctl.h"
+#include "tmpstore.h"
 
 
 /* Events the bus handed out, newest last */
 struct fixture {
+	struct evstore *store;
+	char dir[64];
 	struct evbus *bus;
 	struct evbus_sub *sub;
 	struct lines *lines;
@@ -40,7 +43,8 @@ static int setup(void **state)
 		return -1;
 
 	if (libre_init() ||
-	    evbus_alloc(&fx->bus, 100) ||
+	    tmpstore_open(&fx->store, fx->dir, sizeof(fx->dir)) ||
+	    evbus_alloc(&fx->bus, fx->store) ||
 	    evbus_subscribe(&fx->sub, fx->bus, event_handler, fx) ||
 	    lines_alloc(&fx->lines, fx->bus))
 		return -1;
@@ -62,6 +66,8 @@ static int teardown(void **state)
 	mem_deref(fx->lines);
 	mem_deref(fx->sub);
 	mem_deref(fx->bus);
+	mem_deref(fx->store);
+	tmpstore_remove(fx->dir);
 	json_decref(fx->events);
 	free(fx);
 

@@ -1,0 +1,468 @@
+/**
+ * @file evstore.c  The durable event log: SQLite in WAL mode
+ *
+ * Every event is written here before anyone hears of it, so the log
+ * (GET /api/v1/events) and the webhook outbox lose nothing to a crash or
+ * a reboot, and seq goes on where it stopped.
+ *
+ * Writes stay on the main thread: in WAL mode with synchronous=NORMAL a
+ * commit is one write() to the WAL, well under a millisecond. What can
+ * take tens of milliseconds on an SD card is the fsync of a checkpoint,
+ * so the main connection never checkpoints (wal_autocheckpoint=0): a
+ * thread of our own does it, on a connection of its own.
+ *
+ * A store that will not open (a corrupt or foreign file) is moved aside
+ * and a fresh one made; the log says so.
+ *
+ * Threads: the main thread owns the store and its connection; the
+ * checkpoint thread touches only its own connection and the fields
+ * marked for it below.
+ */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sqlite3.h>
+#include "sipphone.h"
+
+
+enum {
+	SCHEMA_VERSION = 1,
+	TRIM_INTERVAL_MS = 60000,
+	CHECKPOINT_S = 10,
+};
+
+struct evstore {
+	sqlite3 *db;               /* main thread                     */
+	sqlite3_stmt *st_ins;
+	sqlite3_stmt *st_list;
+	char *path;
+	uint64_t last_seq;
+	uint32_t keep;             /* events kept at least ...        */
+	uint32_t max_age_s;        /* ... unless older than this      */
+	evstore_floor_h *floorh;   /* oldest seq someone still needs  */
+	void *floorarg;
+	struct tmr tmr_trim;
+
+	/* the checkpoint thread */
+	pthread_t thread;
+	bool thread_run;           /* main thread only                */
+	pthread_mutex_t mtx;       /* guards stop, with cond          */
+	pthread_cond_t cond;
+	atomic_bool stop;
+};
+
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS events ("
+	" seq INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" type TEXT NOT NULL,"
+	" time_ms INTEGER NOT NULL,"
+	" json TEXT NOT NULL);";
+
+
+static int db_err(sqlite3 *db, const char *what, int rc)
+{
+	warning("evstore: %s: %s (%d)\n", what,
+		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+
+	switch (rc & 0xff) {
+
+	case SQLITE_NOMEM:   return ENOMEM;
+	case SQLITE_FULL:    return ENOSPC;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:  return EBADMSG;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:  return EBUSY;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN: return EACCES;
+	default:             return EIO;
+	}
+}
+
+
+static void *checkpoint_thread(void *arg)
+{
+	struct evstore *es = arg;
+	sqlite3 *db = NULL;
+
+	/* our own connection: SQLite connections are not shared */
+	if (sqlite3_open_v2(es->path, &db, SQLITE_OPEN_READWRITE, NULL)) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 1000);
+
+	pthread_mutex_lock(&es->mtx);
+	while (!atomic_load(&es->stop)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += CHECKPOINT_S;
+		pthread_cond_timedwait(&es->cond, &es->mtx, &ts);
+
+		pthread_mutex_unlock(&es->mtx);
+		(void)sqlite3_wal_checkpoint_v2(db, NULL,
+						SQLITE_CHECKPOINT_PASSIVE,
+						NULL, NULL);
+		pthread_mutex_lock(&es->mtx);
+	}
+	pthread_mutex_unlock(&es->mtx);
+
+	sqlite3_close(db);
+
+	return NULL;
+}
+
+
+static void evstore_destructor(void *arg)
+{
+	struct evstore *es = arg;
+
+	tmr_cancel(&es->tmr_trim);
+
+	if (es->thread_run) {
+		pthread_mutex_lock(&es->mtx);
+		atomic_store(&es->stop, true);
+		pthread_cond_signal(&es->cond);
+		pthread_mutex_unlock(&es->mtx);
+		pthread_join(es->thread, NULL);
+	}
+	pthread_mutex_destroy(&es->mtx);
+	pthread_cond_destroy(&es->cond);
+
+	sqlite3_finalize(es->st_ins);
+	sqlite3_finalize(es->st_list);
+	if (es->db) {
+		/* a last checkpoint, so the WAL does not outlive us */
+		(void)sqlite3_wal_checkpoint_v2(es->db, NULL,
+						SQLITE_CHECKPOINT_TRUNCATE,
+						NULL, NULL);
+		sqlite3_close(es->db);
+	}
+	mem_deref(es->path);
+}
+
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_err(db, sql, rc);
+}
+
+
+/* Open and check a store file; EBADMSG if it is not a sound store */
+static int db_open(sqlite3 **dbp, const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_CREATE, NULL);
+	if (rc) {
+		err = db_err(db, path, rc);
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 1000);
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	err = (rc != SQLITE_ROW ||
+	       str_cmp((const char *)sqlite3_column_text(st, 0), "ok"))
+		? EBADMSG : 0;
+
+	/* done with it: an open statement would hold a transaction */
+	sqlite3_finalize(st);
+	if (err)
+		goto out;
+
+	err  = exec(db, "PRAGMA journal_mode=WAL");
+	err |= exec(db, "PRAGMA synchronous=NORMAL");
+	err |= exec(db, "PRAGMA wal_autocheckpoint=0");
+	err |= exec(db, schema);
+	if (err) {
+		err = EBADMSG;
+		goto out;
+	}
+
+ out:
+	if (err)
+		sqlite3_close(db);
+	else
+		*dbp = db;
+
+	return err;
+}
+
+
+/* A file that is no store of ours goes aside, never deleted */
+static int move_aside(const char *path)
+{
+	char aside[1024], side[1024];
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	uint64_t now = sptime_now_ms() / 1000;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sfx); i++) {
+		re_snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+		re_snprintf(aside, sizeof(aside), "%s.corrupt-%llu%s", path,
+			    (unsigned long long)now, sfx[i]);
+		if (rename(side, aside) && errno != ENOENT)
+			return errno;
+	}
+
+	warning("evstore: %s was not a sound event store: moved to"
+		" %s.corrupt-%llu; starting a fresh one\n", path, path,
+		(unsigned long long)now);
+
+	return 0;
+}
+
+
+static int last_seq_read(struct evstore *es)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(es->db, "SELECT MAX(seq) FROM events", -1,
+				&st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_err(es->db, "reading the last seq", rc);
+	}
+
+	es->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+
+	return 0;
+}
+
+
+/** Delete what retention lets go: older than the newest keep, or than
+    max_age, but never what a reader still needs, nor the newest event */
+static void trim(struct evstore *es)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t below = es->last_seq > es->keep ? es->last_seq - es->keep : 0;
+	uint64_t floor = es->floorh ? es->floorh(es->floorarg) : UINT64_MAX;
+	int64_t old = (int64_t)sptime_now_ms() - (int64_t)es->max_age_s * 1000;
+	int rc;
+
+	rc = sqlite3_prepare_v2(es->db, "DELETE FROM events WHERE"
+				" (seq <= ?1 OR time_ms < ?2)"
+				" AND seq < ?3 AND seq < ?4", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)below);
+		sqlite3_bind_int64(st, 2, old);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)min(floor,
+					(uint64_t)INT64_MAX));
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)es->last_seq);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		(void)db_err(es->db, "trimming the event log", rc);
+	else if (sqlite3_changes(es->db))
+		debug("evstore: trimmed %d events\n", sqlite3_changes(es->db));
+
+	sqlite3_finalize(st);
+}
+
+
+static void trim_handler(void *arg)
+{
+	struct evstore *es = arg;
+
+	tmr_start(&es->tmr_trim, TRIM_INTERVAL_MS, trim_handler, es);
+	trim(es);
+}
+
+
+/**
+ * Open the event store, making it if need be
+ *
+ * @param esp        Returned store
+ * @param path       Database file
+ * @param keep       Events always kept (the newest)
+ * @param max_age_s  Older events than this go, beyond the newest keep
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int evstore_open(struct evstore **esp, const char *path, uint32_t keep,
+		 uint32_t max_age_s)
+{
+	struct evstore *es;
+	int err;
+
+	if (!esp || !path || !keep)
+		return EINVAL;
+
+	es = mem_zalloc(sizeof(*es), evstore_destructor);
+	if (!es)
+		return ENOMEM;
+
+	pthread_mutex_init(&es->mtx, NULL);
+	pthread_cond_init(&es->cond, NULL);
+	tmr_init(&es->tmr_trim);
+	es->keep = keep;
+	es->max_age_s = max_age_s;
+
+	err = str_dup(&es->path, path);
+	if (err)
+		goto out;
+
+	err = db_open(&es->db, path);
+	if (err == EBADMSG) {
+		err = move_aside(path);
+		if (!err)
+			err = db_open(&es->db, path);
+	}
+	if (err)
+		goto out;
+
+	err = last_seq_read(es);
+	if (err)
+		goto out;
+
+	if (sqlite3_prepare_v2(es->db, "INSERT INTO events"
+			       " (seq, id, type, time_ms, json)"
+			       " VALUES (?, ?, ?, ?, ?)", -1,
+			       &es->st_ins, NULL) ||
+	    sqlite3_prepare_v2(es->db, "SELECT seq, json FROM events"
+			       " WHERE seq > ? ORDER BY seq LIMIT ?", -1,
+			       &es->st_list, NULL)) {
+		err = db_err(es->db, "preparing statements",
+			     sqlite3_errcode(es->db));
+		goto out;
+	}
+
+	err = pthread_create(&es->thread, NULL, checkpoint_thread, es);
+	if (err)
+		goto out;
+	es->thread_run = true;
+
+	tmr_start(&es->tmr_trim, 0, trim_handler, es);
+
+	info("evstore: %s: events up to seq %llu\n", path,
+	     (unsigned long long)es->last_seq);
+
+ out:
+	if (err)
+		mem_deref(es);
+	else
+		*esp = es;
+
+	return err;
+}
+
+
+/** Who needs old events kept (the webhook outbox): never trim >= floor */
+void evstore_set_floor_handler(struct evstore *es, evstore_floor_h *h,
+			       void *arg)
+{
+	if (!es)
+		return;
+
+	es->floorh = h;
+	es->floorarg = arg;
+}
+
+
+/** The seq of the newest stored event (0: none yet) */
+uint64_t evstore_last_seq(const struct evstore *es)
+{
+	return es ? es->last_seq : 0;
+}
+
+
+/**
+ * Store an event; its seq must follow the last one
+ *
+ * @return 0 if stored, otherwise errorcode
+ */
+int evstore_append(struct evstore *es, const struct evbus_event *ev)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!es || !ev)
+		return EINVAL;
+
+	st = es->st_ins;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
+	sqlite3_bind_text(st, 2, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->time_ms);
+	sqlite3_bind_text(st, 5, ev->json, -1, SQLITE_STATIC);
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+
+	if (rc != SQLITE_DONE)
+		return db_err(es->db, "storing an event", rc);
+
+	es->last_seq = ev->seq;
+
+	return 0;
+}
+
+
+/**
+ * Print stored events with seq > after, oldest first, as a comma-separated
+ * list of envelopes (the inside of a JSON array)
+ *
+ * @param es     Store
+ * @param after  Only events newer than this seq
+ * @param limit  At most this many
+ * @param mb     Where to print
+ * @param lastp  Returned seq of the last event printed (after if none)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int evstore_list(struct evstore *es, uint64_t after, size_t limit,
+		 struct mbuf *mb, uint64_t *lastp)
+{
+	sqlite3_stmt *st;
+	uint64_t last = after;
+	size_t n = 0;
+	int rc, err = 0;
+
+	if (!es || !mb)
+		return EINVAL;
+
+	st = es->st_list;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)min(after,
+					(uint64_t)INT64_MAX));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = mbuf_printf(mb, "%s%s", n ? "," : "",
+				  (const char *)sqlite3_column_text(st, 1));
+		if (err)
+			break;
+		last = (uint64_t)sqlite3_column_int64(st, 0);
+		++n;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(es->db, "reading the event log", rc);
+
+	sqlite3_reset(st);
+
+	if (lastp)
+		*lastp = last;
+
+	return err;
+}
+
+
+/** The store's connection, for the tables of others (main thread only) */
+struct sqlite3 *evstore_db(const struct evstore *es)
+{
+	return es ? es->db : NULL;
+}
