@@ -249,3 +249,40 @@ int  wscmd_register(struct httpctl *ctl);
 
 int  console_register(struct httpctl *ctl);
 void console_unregister(void);
+
+
+/*
+ * Webhook signatures (whsign.c): Standard Webhooks 1.0 secrets and
+ * "v1," HMAC-SHA256 signatures
+ */
+
+enum {
+	WHSIGN_KEY_BYTES = 32,   /* random bytes in a new secret           */
+	WHSIGN_KEY_MIN = 24,     /* key lengths a secret may decode to     */
+	WHSIGN_KEY_MAX = 64,
+	WHSIGN_SIG_LEN = 48,     /* "v1," + 44 base64 + NUL                */
+};
+
+int whsign_secret_encode(char **secretp, const uint8_t *key, size_t len);
+int whsign_secret_new(char **secretp);
+int whsign_secret_decode(const char *secret, uint8_t *key, size_t *lenp);
+int whsign_sign(char *sig, size_t sz, const char *secret, const char *msgid,
+		uint64_t ts, const uint8_t *body, size_t len);
+
+
+/*
+ * Webhook retry schedule (whretry.c): pure, the caller brings the random
+ * value and the time
+ */
+
+enum {
+	WHRETRY_ATTEMPTS = 8,        /* attempts in all, the first at once */
+	WHRETRY_CAP_MS = 86400000,   /* a Retry-After waits at most 24 h   */
+};
+
+uint64_t whretry_step_ms(unsigned attempts);
+uint64_t whretry_jitter(uint64_t ms, uint32_t rnd);
+int  whretry_after_decode(const struct pl *val, uint64_t now_ms,
+			  uint64_t *waitp);
+bool whretry_next(uint64_t *waitp, unsigned attempts, uint32_t rnd,
+		  uint64_t retry_after);
