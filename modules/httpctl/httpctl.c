@@ -177,6 +177,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 	err |= api_lines_register(c);
 	err |= api_calls_register(c);
 	err |= api_events_register(c);
+	err |= www_register(c);
 	err |= wscmd_register(c);
 	if (err) {
 		err = ENOMEM;

@@ -244,6 +244,24 @@ int  wscmd_register(struct httpctl *ctl);
 
 
 /*
+ * Operator console (www.c): the web page at "/", files compiled in from
+ * www/ by modules/embed.cmake (www_assetv is generated at build time)
+ */
+
+struct www_asset {
+	const char *path;      /* "/app.js"                              */
+	const char *ctype;     /* Content-Type                           */
+	const uint8_t *data;
+	size_t len;
+};
+
+extern const struct www_asset www_assetv[];
+extern const size_t www_assetc;
+
+int  www_register(struct httpctl *ctl);
+
+
+/*
  * Console (console.c): baresip console commands for debugging
  */
 
