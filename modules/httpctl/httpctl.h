@@ -304,3 +304,126 @@ int  whretry_after_decode(const struct pl *val, uint64_t now_ms,
 			  uint64_t *waitp);
 bool whretry_next(uint64_t *waitp, unsigned attempts, uint32_t rnd,
 		  uint64_t retry_after);
+
+/*
+ * Webhook endpoints (webhook.c): the webhooks table, filters, URLs; and
+ * the SQL helpers the webhook files share
+ */
+
+struct webhooks;
+struct whdl;
+struct sqlite3;
+struct sqlite3_stmt;
+
+/** A queued delivery of one event: the head of an endpoint or a
+    redelivery */
+struct webhook_job {
+	uint64_t seq;          /* the event; 0: none                      */
+	uint32_t attempts;     /* attempts made so far                    */
+	uint64_t next_ms;      /* unix ms the next attempt is due         */
+};
+
+/** An endpoint; its row in the webhooks table says the same */
+struct webhook {
+	struct le le;          /* in the webhooks list                    */
+	struct webhooks *whs;
+	char *id;              /* "wh_..."                                */
+	char *url;
+	char *secret;          /* "whsec_...": never logged nor listed    */
+	char *description;     /* or NULL                                 */
+	json_t *events;        /* the filters, an array of strings        */
+	bool enabled;
+	uint64_t created_ms;   /* unix ms                                 */
+	uint64_t disabled_ms;  /* 0: enabled                              */
+	char *disabled_reason;
+	uint64_t cursor;       /* events up to this seq are settled       */
+	struct webhook_job head;  /* the event it is on (seq 0: none)     */
+	struct whdl *dl;       /* the delivery engine's state (whdeliver) */
+};
+
+/** Where a webhook URL points; the parts point into the URL */
+struct webhook_url {
+	bool tls;              /* https                                   */
+	struct pl host;        /* without the [] of an IPv6 address       */
+	uint16_t port;
+	struct pl hostport;    /* as written, for the Host header         */
+	struct pl path;        /* path and query, may be empty            */
+};
+
+int  webhooks_alloc(struct webhooks **whsp, struct evstore *store);
+struct list *webhooks_list(struct webhooks *whs);
+struct sqlite3 *webhooks_db(const struct webhooks *whs);
+struct webhook *webhooks_find(const struct webhooks *whs, const char *id);
+int  webhooks_create(struct webhooks *whs, const json_t *args,
+		     uint64_t cursor, struct webhook **whp,
+		     struct sp_err *err);
+int  webhook_save(const struct webhook *wh);
+int  webhook_delete(struct webhook *wh);
+bool webhook_matches(const struct webhook *wh, const char *type);
+bool webhook_filter_valid(const char *f);
+int  webhook_url_decode(struct webhook_url *u, const char *url,
+			const char **whyp);
+json_t *webhook_encode(const struct webhook *wh);
+
+int  whdb_err(struct sqlite3 *db, const char *what, int rc);
+int  whdb_exec(struct sqlite3 *db, const char *sql);
+int  whdb_prepare(struct sqlite3 *db, struct sqlite3_stmt **stp,
+		  const char *sql);
+int  whdb_done(struct sqlite3 *db, struct sqlite3_stmt *st,
+	       const char *what);
+int  whdb_begin(struct sqlite3 *db);
+int  whdb_end(struct sqlite3 *db, int err);
+
+
+/*
+ * Webhook outbox (whoutbox.c): the event log read for the endpoints, the
+ * deliveries and redeliveries tables
+ */
+
+enum whd_state {
+	WHD_PENDING = 0,
+	WHD_DELIVERED,
+	WHD_FAILED,
+};
+
+/** An event's latest attempt at one endpoint */
+struct whd_record {
+	uint64_t seq;
+	const char *event_id;
+	const char *type;
+	uint32_t attempt;      /* 1 to WHRETRY_ATTEMPTS                   */
+	enum whd_state state;
+	uint16_t status;       /* HTTP status; 0: no answer               */
+	const char *error;     /* why it failed, or NULL                  */
+	uint64_t at_ms;        /* unix ms the attempt began               */
+	uint64_t next_ms;      /* the next attempt; 0: none               */
+};
+
+/** An event read from the log */
+struct whoutbox_event {
+	uint64_t seq;
+	char *id;
+	char *type;
+	char *json;            /* the envelope as stored: the body        */
+};
+
+int  whoutbox_init(struct sqlite3 *db);
+int  whoutbox_forget(struct sqlite3 *db, const char *webhook);
+int  whoutbox_scan(struct webhook *wh, size_t max, uint64_t *seqp);
+int  whoutbox_event_load(struct sqlite3 *db, uint64_t seq,
+			 struct whoutbox_event **evp);
+int  whoutbox_record(struct sqlite3 *db, const char *webhook,
+		     const struct whd_record *rec);
+int  whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
+		      json_t **arrp);
+int  whoutbox_record_seq(struct sqlite3 *db, const char *webhook,
+			 const char *event_id, uint64_t *seqp);
+int  whoutbox_redeliver_add(struct sqlite3 *db, const char *webhook,
+			    uint64_t seq, uint64_t now_ms);
+int  whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
+			     struct webhook_job *job);
+int  whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
+			     const struct webhook_job *job, bool settled);
+uint64_t whoutbox_floor(struct webhooks *whs);
+int  whoutbox_prune(struct sqlite3 *db);
+int  whoutbox_pending(const struct webhook *wh, size_t max, size_t *np);
