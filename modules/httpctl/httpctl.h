@@ -427,3 +427,27 @@ int  whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 uint64_t whoutbox_floor(struct webhooks *whs);
 int  whoutbox_prune(struct sqlite3 *db);
 int  whoutbox_pending(const struct webhook *wh, size_t max, size_t *np);
+
+/*
+ * One webhook POST (whpost.c): HTTP or verified HTTPS on libre's loop
+ */
+
+struct whpost;
+
+/** What to send where */
+struct whpost_prm {
+	const char *url;
+	struct dnsc *dnsc;     /* resolves host names (NULL: none)        */
+	struct tls *tls;       /* client context with the CAs (https)     */
+	const char *hdrs;      /* header lines, each ending in CRLF       */
+	const char *body;
+	size_t len;
+	uint32_t timeout_ms;   /* connect, send and answer, in all        */
+};
+
+/* The answer (msg, valid during the call), or an error and why */
+typedef void (whpost_h)(int err, const char *why, const struct http_msg *msg,
+			void *arg);
+
+int  whpost_send(struct whpost **wpp, const struct whpost_prm *prm,
+		 whpost_h *h, void *arg);
