@@ -20,6 +20,9 @@
                                        # default: private ranges and
                                        # loopback
   httpctl_reg_expires   60-3600        # accepted REGISTER expiry, s
+  httpctl_webhook_ca    <file>         # CAs trusted for https webhooks;
+                                       # default /etc/ssl/certs/
+                                       # ca-certificates.crt
  \endverbatim
  *
  * Threads: main thread only.
@@ -28,6 +31,10 @@
 #include <stdlib.h>
 #include "sipphone.h"
 #include "httpctl.h"
+
+
+static const char webhook_ca_default[] =
+	"/etc/ssl/certs/ca-certificates.crt";
 
 
 /* The module's one piece of state */
@@ -45,6 +52,9 @@ static void ctl_destructor(void *arg)
 		wshub_set_line_handler(c->core->hub, NULL, NULL);
 	}
 
+	/* the engine before the endpoints it runs, both before the store */
+	mem_deref(c->whdeliver);
+	mem_deref(c->webhooks);
 	mem_deref(c->reg);
 	mem_deref(c->calls);
 	mem_deref(c->lines);
@@ -132,6 +142,43 @@ static int reg_cfg_read(struct reg_cfg *cfg, struct mbuf *allow,
 }
 
 
+/* baresip renews its DNS client when the network changes: ask each time */
+static struct dnsc *dnsc_current(void)
+{
+	return net_dnsc(baresip_network());
+}
+
+
+static int webhooks_init(struct httpctl *c, const struct conf *conf)
+{
+	struct whdeliver_prm prm;
+	char ca[256];
+	int err;
+
+	if (conf_get_str(conf, "httpctl_webhook_ca", ca, sizeof(ca)))
+		str_ncpy(ca, webhook_ca_default, sizeof(ca));
+
+	err = webhooks_alloc(&c->webhooks, c->core->store);
+	if (err) {
+		warning("httpctl: webhooks: %m\n", err);
+		return err;
+	}
+
+	memset(&prm, 0, sizeof(prm));
+	prm.whs = c->webhooks;
+	prm.bus = c->core->bus;
+	prm.store = c->core->store;
+	prm.dnsch = dnsc_current;
+	prm.ca = ca;
+
+	err = whdeliver_alloc(&c->whdeliver, &prm);
+	if (err)
+		warning("httpctl: webhook delivery: %m\n", err);
+
+	return err;
+}
+
+
 static int ctl_alloc(struct httpctl **ctlp)
 {
 	const struct conf *conf = conf_cur();
@@ -173,10 +220,15 @@ static int ctl_alloc(struct httpctl **ctlp)
 	if (err)
 		goto out;
 
+	err = webhooks_init(c, conf);
+	if (err)
+		goto out;
+
 	err  = api_status_register(c);
 	err |= api_lines_register(c);
 	err |= api_calls_register(c);
 	err |= api_events_register(c);
+	err |= api_webhooks_register(c);
 	err |= www_register(c);
 	err |= wscmd_register(c);
 	if (err) {

@@ -207,6 +207,8 @@ struct httpctl {
 	struct registrar *reg;
 	struct calls *calls;
 	struct ua *ua;         /* owned by baresip's UA list           */
+	struct webhooks *webhooks;
+	struct whdeliver *whdeliver;
 };
 
 int api_calls_register(struct httpctl *ctl);
@@ -451,3 +453,36 @@ typedef void (whpost_h)(int err, const char *why, const struct http_msg *msg,
 
 int  whpost_send(struct whpost **wpp, const struct whpost_prm *prm,
 		 whpost_h *h, void *arg);
+
+/*
+ * Webhook delivery (whdeliver.c): the per-endpoint state machine
+ */
+
+struct whdeliver;
+
+/* The DNS client to use now (baresip's may change with the network) */
+typedef struct dnsc *(whdeliver_dnsc_h)(void);
+
+struct whdeliver_prm {
+	struct webhooks *whs;
+	struct evbus *bus;
+	struct evstore *store;
+	whdeliver_dnsc_h *dnsch;
+	const char *ca;        /* CA file for https                       */
+};
+
+int  whdeliver_alloc(struct whdeliver **wdp,
+		     const struct whdeliver_prm *prm);
+int  whdeliver_kick(struct whdeliver *wd, struct webhook *wh);
+int  whdeliver_retry(struct whdeliver *wd, struct webhook *wh,
+		     const char *event_id, struct sp_err *err);
+int  whdeliver_test(struct whdeliver *wd, struct webhook *wh,
+		    json_t **resultp, struct sp_err *err);
+bool whdeliver_in_flight(const struct webhook *wh);
+
+
+/*
+ * REST: /api/v1/webhooks (api_webhooks.c)
+ */
+
+int  api_webhooks_register(struct httpctl *ctl);

@@ -212,10 +212,18 @@ int  cmd_register(struct commands *commands, const struct cmd *cmdv,
 void cmd_unregister(struct commands *commands, const struct cmd *cmdv);
 
 
+/* Network: baresip's DNS client follows the system's name servers */
+struct network;
+struct dnsc;
+
+struct dnsc *net_dnsc(const struct network *net);
+
+
 /* Baresip instance */
 struct commands *baresip_commands(void);
 struct list *baresip_ausrcl(void);
 struct list *baresip_auplayl(void);
+struct network *baresip_network(void);
 
 
 #endif
