@@ -5,6 +5,7 @@
  *   /calls         active and recent calls
  *   /ring [line]   ring the phone (as POST /api/v1/calls)
  *   /events [n]    the last n events (default 10)
+ *   /webhooks      webhook endpoints: state, cursor, queue, head
  */
 
 #include "sipphone.h"
@@ -137,11 +138,78 @@ static int cmd_events(struct re_printf *pf, void *arg)
 }
 
 
+/* An endpoint's origin only: the path or query may hold a token */
+static int origin_print(struct re_printf *pf, const struct webhook *wh)
+{
+	struct webhook_url u;
+
+	if (webhook_url_decode(&u, wh->url, NULL))
+		return re_hprintf(pf, "(bad URL)");
+
+	return re_hprintf(pf, "%s://%r", u.tls ? "https" : "http",
+			  &u.hostport);
+}
+
+
+static int head_print(struct re_printf *pf, const struct webhook *wh)
+{
+	char next[SPTIME_STRLEN] = "now";
+
+	if (!wh->head.seq)
+		return re_hprintf(pf, "head -");
+
+	if (wh->head.next_ms > sptime_now_ms())
+		(void)sptime_fmt(next, sizeof(next), wh->head.next_ms);
+
+	return re_hprintf(pf, "head seq %llu, %u of %u attempts made,"
+			  " next %s", (unsigned long long)wh->head.seq,
+			  wh->head.attempts, WHRETRY_ATTEMPTS, next);
+}
+
+
+static int cmd_webhooks(struct re_printf *pf, void *arg)
+{
+	struct le *le;
+	int err = 0;
+	(void)arg;
+
+	le = list_head(webhooks_list(console_ctl->webhooks));
+	if (!le)
+		return re_hprintf(pf, "no webhooks\n");
+
+	for (; le; le = le->next) {
+		const struct webhook *wh = le->data;
+		size_t pending = 0;
+		int e;
+
+		/* the queue is counted by reading the log: bounded */
+		e = whoutbox_pending(wh, 10000, &pending);
+
+		err |= re_hprintf(pf, "%s  %s  %H  cursor %llu  pending"
+				  " %zu%s  %H%s\n", wh->id,
+				  wh->enabled ? "enabled" : "disabled",
+				  origin_print, wh,
+				  (unsigned long long)wh->cursor, pending,
+				  e == EAGAIN ? "+" : e ? "?" : "",
+				  head_print, wh,
+				  whdeliver_in_flight(wh) ? "  in flight"
+							  : "");
+		if (!wh->enabled)
+			err |= re_hprintf(pf, "    disabled: %s\n",
+					  wh->disabled_reason ?
+					  wh->disabled_reason : "?");
+	}
+
+	return err;
+}
+
+
 static const struct cmd cmdv[] = {
 	{"lines",  0, 0,       "sipphone: list lines",         cmd_lines  },
 	{"calls",  0, 0,       "sipphone: list calls",         cmd_calls  },
 	{"ring",   0, CMD_PRM, "sipphone: ring a line",        cmd_ring   },
 	{"events", 0, CMD_PRM, "sipphone: last events [n]",    cmd_events },
+	{"webhooks", 0, 0,     "sipphone: webhook endpoints",  cmd_webhooks },
 };
 
 
