@@ -46,8 +46,9 @@ static void any_change_changes_the_signature(void **state)
 				 ref_body));
 	assert_string_not_equal(ref_sig, sig);
 
-	assert_int_equal(0, sign(sig, ref_secret, "msg_p5jXN8AQM9LWM0D4loKWxJel",
-				 ref_ts, ref_body));
+	assert_int_equal(0, sign(sig, ref_secret,
+				 "msg_p5jXN8AQM9LWM0D4loKWxJel", ref_ts,
+				 ref_body));
 	assert_string_not_equal(ref_sig, sig);
 
 	assert_int_equal(0, sign(sig, ref_secret, ref_id, ref_ts,
