@@ -307,6 +307,7 @@ int  whretry_after_decode(const struct pl *val, uint64_t now_ms,
 bool whretry_next(uint64_t *waitp, unsigned attempts, uint32_t rnd,
 		  uint64_t retry_after);
 
+
 /*
  * Webhook endpoints (webhook.c): the webhooks table, filters, URLs; and
  * the SQL helpers the webhook files share
@@ -430,6 +431,7 @@ uint64_t whoutbox_floor(struct webhooks *whs);
 int  whoutbox_prune(struct sqlite3 *db);
 int  whoutbox_pending(const struct webhook *wh, size_t max, size_t *np);
 
+
 /*
  * One webhook POST (whpost.c): HTTP or verified HTTPS on libre's loop
  */
@@ -453,6 +455,7 @@ typedef void (whpost_h)(int err, const char *why, const struct http_msg *msg,
 
 int  whpost_send(struct whpost **wpp, const struct whpost_prm *prm,
 		 whpost_h *h, void *arg);
+
 
 /*
  * Webhook delivery (whdeliver.c): the per-endpoint state machine
