@@ -78,7 +78,10 @@ static void post_webhooks(struct api_req *req, void *arg)
 		return;
 	}
 
-	(void)whdeliver_kick(ctl->whdeliver, wh);
+	/* stored: it is delivered to from the next start on, at worst */
+	if (whdeliver_kick(ctl->whdeliver, wh))
+		warning("httpctl: webhook %s: delivery not started (out of"
+			" memory)\n", wh->id);
 
 	/* the one time the secret is shown */
 	obj = webhook_encode(wh);

@@ -61,6 +61,9 @@ struct whdl {
 };
 
 
+static const char gone_reason[] = "the endpoint answered 410 Gone";
+
+
 static void run_handler(void *arg);
 
 
@@ -126,7 +129,7 @@ static void publish_disabled(struct whdl *dl)
 			    json_pack("{s:s, s:s, s:s}",
 				      "webhook", wh->id,
 				      "url", wh->url,
-				      "reason", wh->disabled_reason));
+				      "reason", gone_reason));
 }
 
 
@@ -190,8 +193,9 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 		wh->enabled = false;
 		wh->disabled_ms = now;
 		wh->disabled_reason = mem_deref(wh->disabled_reason);
-		(void)str_dup(&wh->disabled_reason,
-			      "the endpoint answered 410 Gone");
+		if (str_dup(&wh->disabled_reason, gone_reason))
+			warning("httpctl: webhook %s: out of memory for the"
+				" reason it is disabled\n", wh->id);
 	}
 	else if (whretry_next(&wait, job.attempts, rand_u32(), retry_after)) {
 		rec.state = WHD_PENDING;
