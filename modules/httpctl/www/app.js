@@ -548,6 +548,11 @@ function summary(ev) {
     return `line ${d.line} · ${d.reason} · ${mmss(d.duration_ms || 0)}`;
   case 'dtmf':
     return `line ${d.line} · digit ${d.digit} (${d.method})`;
+  case 'call.flash':
+    return `line ${d.line} · hook flash`;
+  case 'audio.started':
+  case 'audio.stopped':
+    return `line ${d.line} · ${d.call}`;
   default: {
     const s = JSON.stringify(d);
     return s.length > 120 ? s.slice(0, 117) + '…' : s;
@@ -976,7 +981,10 @@ async function probeWebhooks() {
 function whenText(t) {
   if (!t) return '—';
   const d = new Date(t);
-  return isNaN(d) ? String(t) : d.toLocaleString([], { hour12: false });
+  if (isNaN(d)) return String(t);
+  const time = d.toLocaleTimeString([], { hour12: false });
+  return d.toDateString() === new Date().toDateString() ? time
+    : d.toLocaleDateString([], { month: 'short', day: 'numeric' }) + ' ' + time;
 }
 
 // "2 delivered · 1 pending" over the deliveries shown
@@ -984,7 +992,7 @@ function counts(dl) {
   const n = {};
   for (const x of dl) n[x.state || '?'] = (n[x.state || '?'] || 0) + 1;
   return Object.entries(n).map(([k, v]) => `${v} ${k}`).join(' · ') +
-    ` (last ${dl.length} attempts)`;
+    ` (the latest ${dl.length})`;
 }
 
 function renderWebhooks() {
@@ -1000,28 +1008,32 @@ function renderWebhooks() {
     return;
   }
   box.replaceChildren(...S.webhooks.map((w) => {
-    const state = w.state || w.status ||
-      (w.enabled === false || w.disabled === true ? 'disabled' : 'active');
+    const state = w.enabled === false ? 'disabled' : 'active';
     const dl = w._deliveries;
     return h('article', { class: 'webhook', 'data-webhook': w.id },
       h('header', {},
         h('span', { class: 'mono url' }, w.url || w.id),
         h('span', { class: 'badge', 'data-state': state }, state)),
+      w.description ? h('p', { class: 'desc' }, w.description) : null,
       h('p', { class: 'muted' }, 'Events: ' +
         (Array.isArray(w.events) ? w.events.join(', ') : '*')),
+      w.enabled === false ? h('p', { class: 'error' }, 'Disabled' +
+        (w.disabled_reason ? ': ' + w.disabled_reason : '') +
+        (w.disabled_at ? ' (' + whenText(w.disabled_at) + ')' : '')) : null,
       dl === null ? h('p', { class: 'muted' }, 'Deliveries: unavailable')
         : !dl.length ? h('p', { class: 'muted' }, 'No delivery yet.')
-          : h('table', { class: 'deliveries' },
+          : h('div', { class: 'scroll' }, h('table', { class: 'deliveries' },
             h('thead', {}, h('tr', {}, h('th', {}, 'Event'), h('th', {}, 'Try'),
               h('th', {}, 'State'), h('th', {}, 'Status'), h('th', {}, 'At'),
               h('th', {}, 'Next try'))),
             h('tbody', {}, dl.map((x) => h('tr', { 'data-state': x.state },
-              h('td', { class: 'mono' }, x.event_id || ''),
+              h('td', { class: 'mono', title: x.event_id || '' },
+                x.type || x.event_id || ''),
               h('td', {}, x.attempt ?? ''),
               h('td', {}, x.state || ''),
-              h('td', {}, x.status_code ?? (x.error || '—')),
+              h('td', { title: x.error || '' }, x.status_code ?? (x.error || '—')),
               h('td', {}, whenText(x.at)),
-              h('td', {}, whenText(x.next_attempt_at)))))),
+              h('td', {}, whenText(x.next_attempt_at))))))),
       dl && dl.length ? h('p', { class: 'muted counts' }, counts(dl)) : null);
   }));
 }
