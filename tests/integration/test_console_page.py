@@ -261,6 +261,20 @@ def test_static_files_need_no_token_and_carry_security_headers(service):
     assert status == 405 and hdrs["Allow"] == "GET"
 
 
+def test_audio_code_on_simulated_clocks():
+    """dsp.js in node (tests/browser/dsp.test.mjs): mu-law, the capture
+    filter and resampler, the playout's drift, jitter and stall handling
+    over minutes of simulated audio."""
+    if not shutil.which("node"):
+        pytest.fail("node is missing: scripts/deps test installs it")
+    res = subprocess.run(["node", "--test", "--test-reporter=tap",
+                          str(BROWSER_DIR / "dsp.test.mjs")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and "# fail 0" in res.stdout, \
+        res.stdout[-6000:] + res.stderr[-2000:]
+    assert "# pass 8" in res.stdout, res.stdout[-2000:]
+
+
 # -- login -----------------------------------------------------------------
 
 def test_wrong_token_shows_a_clear_error(service, page):
@@ -507,16 +521,17 @@ def test_listen_plays_the_phone_audio(service, phone_factory, page, engine):
     assert s["audio"]["rx"]["frames"] >= 75
     assert s["audio"]["rx"]["peak"] > 0.05
     assert s["audio"]["out"]["peak"] > 0.05
-    # low latency, no drift: the buffer holds near its target
-    assert play["bufferMs"] <= play["targetMs"] + 80, play
-    assert play["droppedMs"] == 0, play
+    # low latency: the buffer never holds more than its bound (240 ms:
+    # above it the backlog is dropped); drift over minutes is
+    # dsp.test.mjs's part (a loaded test machine makes frames bursty)
+    assert play["bufferMs"] <= 260, play
 
-    # a second later: still playing, still near the target
+    # a second later: still playing, still bounded
     time.sleep(1.0)                  # let the audio clock run
     s2 = page.stats()["audio"]["playout"]
     assert s2["playedMs"] > play["playedMs"] + 500, (play, s2)
-    assert s2["bufferMs"] <= s2["targetMs"] + 80, s2
-    assert s2["underruns"] == play["underruns"], (play, s2)
+    assert s2["bufferMs"] <= 260, s2
+    assert s2["frames"] > play["frames"] + 25, (play, s2)
     meter = page.eval("return Number(document.getElementById('meter-rx')"
                       ".dataset.db)")
     assert meter > -40, meter
@@ -540,13 +555,12 @@ def test_talk_reaches_the_phone_and_mute_stops_it(service, phone_factory,
     assert s["audio"]["context"]["state"] == "running"
     # 8 kHz frames of 20 ms: the page sends at real-time pace
     t0, n0 = time.monotonic(), s["audio"]["talk"]["sent"]
-    s = page.wait_stats("s.audio.talk.sent >= %d" % (n0 + 100), timeout=5)
+    s = page.wait_stats("s.audio.talk.sent >= %d" % (n0 + 150), timeout=8)
     rate = (s["audio"]["talk"]["sent"] - n0) / (time.monotonic() - t0)
-    assert 35 < rate < 65, rate
-    # the queue checks keep the service's queue short
-    s = page.wait_stats("s.audio.talk.checks >= 2 && "
-                        "s.audio.talk.queueMs !== null", timeout=8)
-    assert s["audio"]["talk"]["queueMs"] <= 200, s["audio"]["talk"]
+    assert 30 < rate < 70, rate
+    # the queue checks (a mark every 2 s) see the service's queue short
+    page.wait_stats("s.audio.talk.checks >= 2 && s.audio.talk.queueMs "
+                    "!== null && s.audio.talk.queueMs <= 200", timeout=10)
 
     # the phone heard the beep
     path = phone.wait_audio(4.0, timeout=15)
@@ -600,24 +614,38 @@ def test_event_log_replays_recent_events_and_follows(service, phone, page):
 
 def test_webhooks_section_only_when_the_api_answers(service, page):
     status, _, _ = service.api("GET", "/api/v1/webhooks")
+    wid = None
+    if status == 200:
+        # this service has the webhooks API: an endpoint nobody listens on
+        wid = api_ok(service, "POST", "/api/v1/webhooks",
+                     {"url": "http://127.0.0.1:9/hook",
+                      "events": ["call.*"]}, 201)["id"]
     login(page, service)
     page.wait_stats("s.webhookProbes >= 1")
     hidden = page.eval("return document.getElementById('webhooks-card')"
                        ".hidden")
     # shown exactly when the service has the webhooks API
     assert hidden is (status != 200), status
+    if wid:
+        assert page.text('[data-webhook="%s"] .url' % wid) == \
+            "http://127.0.0.1:9/hook"
 
     # a service that has it (answered by the browser: the page's part)
-    hooks = {"webhooks": [{"id": "wh_1", "url": "https://example.test/hook",
-                           "events": ["call.*"], "enabled": True}]}
-    deliveries = {"deliveries": [
-        {"event_id": "evt_1", "attempt": 1, "state": "delivered",
-         "status_code": 200, "error": None,
-         "at": "2026-11-26T07:18:10.977Z", "next_attempt_at": None},
-        {"event_id": "evt_2", "attempt": 2, "state": "pending",
-         "status_code": 503, "error": None,
+    hooks = {"webhooks": [{
+        "id": "wh_1", "url": "https://example.test/hook",
+        "description": "the bot", "events": ["call.*", "dtmf"],
+        "enabled": True, "created_at": "2026-11-26T07:00:00.000Z",
+        "disabled_at": None, "disabled_reason": None}]}
+    deliveries = {"deliveries": [     # the latest attempt first
+        {"event_id": "evt_2", "seq": 42, "type": "call.ended",
+         "attempt": 2, "state": "pending", "status_code": 503,
+         "error": "HTTP 503 Service Unavailable",
          "at": "2026-11-26T07:18:15.000Z",
-         "next_attempt_at": "2026-11-26T07:23:15.000Z"}]}
+         "next_attempt_at": "2026-11-26T07:23:15.000Z"},
+        {"event_id": "evt_1", "seq": 41, "type": "call.incoming",
+         "attempt": 1, "state": "delivered", "status_code": 200,
+         "error": None, "at": "2026-11-26T07:18:10.977Z",
+         "next_attempt_at": None}]}
     page.open(service.base_url + "/", DESKTOP, routes=[
         {"pattern": "**/api/v1/webhooks", "body": hooks},
         {"pattern": "**/api/v1/webhooks/wh_1/deliveries*",
@@ -632,4 +660,11 @@ def test_webhooks_section_only_when_the_api_answers(service, page):
                      "'[data-webhook=\"wh_1\"] tbody tr').length") == 2
     assert page.text('[data-webhook="wh_1"] tr[data-state="pending"] '
                      'td:nth-child(4)') == "503"
+    assert page.text('[data-webhook="wh_1"] tr[data-state="pending"] '
+                     'td:nth-child(1)') == "call.ended"
+    assert page.text('[data-webhook="wh_1"] .desc') == "the bot"
+    assert "1 pending · 1 delivered" in page.text(
+        '[data-webhook="wh_1"] .counts')
     page.screenshot("webhooks-mocked-desktop")
+    page.call("viewport", width=390, height=844)
+    page.screenshot("webhooks-mocked-phone-width")
