@@ -17,18 +17,16 @@ import http.client
 import json
 import re
 import shutil
-import ssl
 import subprocess
-import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from helpers import EventLog, api_ok, assert_error, assert_healthy
 from sipphone_test.procs import wait_until
+from sipphone_test.whreceiver import Receiver
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 WH_ID = re.compile(r"^wh_[0-9a-f]+$")
@@ -82,102 +80,9 @@ def node_verify(tmp_path, secret, headers, body):
 
 # -- the receiver ------------------------------------------------------------
 
-class Receiver:
-    """Webhook receiver on 127.0.0.1 (http, or https with a cert).
-
-    Paths are matched without their query.
-
-    answer(path, *statuses, retry_after=None): what POSTs to path get, in
-    turn (the last one repeats); default 200. hang(path): requests to path
-    get no answer until close(). requests(path): what came, in order, as
-    dicts {path, headers, body, event, at}.
-    """
-
-    def __init__(self, certfile=None, keyfile=None):
-        self.lock = threading.Lock()
-        self.got = []
-        self.plans = {}
-        self.retry_after = {}
-        self.hung = set()
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(n)
-                path = self.path.partition("?")[0]
-                receiver._record(path, self.headers, body)
-                if path in receiver.hung:
-                    receiver.release.wait(60)
-                    return
-                status, retry_after = receiver._status(path)
-                self.send_response(status)
-                if retry_after is not None:
-                    self.send_header("Retry-After", str(retry_after))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.scheme = "http"
-        if certfile:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(certfile, keyfile)
-            self.server.socket = ctx.wrap_socket(self.server.socket,
-                                                 server_side=True)
-            self.scheme = "https"
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       daemon=True)
-        self.thread.start()
-
-    def url(self, path, host="127.0.0.1"):
-        return "%s://%s:%d%s" % (self.scheme, host, self.port, path)
-
-    def answer(self, path, *statuses, retry_after=None):
-        with self.lock:
-            self.plans[path] = list(statuses)
-            self.retry_after[path] = retry_after
-
-    def hang(self, path):
-        self.hung.add(path)
-
-    def _status(self, path):
-        with self.lock:
-            plan = self.plans.get(path) or [200]
-            status = plan.pop(0) if len(plan) > 1 else plan[0]
-            return status, self.retry_after.get(path)
-
-    def _record(self, path, headers, body):
-        try:
-            event = json.loads(body)
-        except ValueError:
-            event = None
-        with self.lock:
-            self.got.append({"path": path, "headers": headers, "body": body,
-                             "event": event, "at": time.time()})
-
-    def requests(self, path=None):
-        with self.lock:
-            return [r for r in self.got if path is None or r["path"] == path]
-
-    def wait(self, path, count=1, timeout=10.0):
-        """The first count requests to path, waiting for them."""
-        return wait_until(lambda: (self.requests(path)[:count]
-                                   if len(self.requests(path)) >= count
-                                   else None),
-                          timeout, what="%d POSTs to %s" % (count, path))
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+# Receiver (scripts/lib/sipphone_test/whreceiver.py): answer(path,
+# *statuses, retry_after=None), hang(path), requests(path) -> dicts
+# {path, headers, body, event, at, ...}, wait(path, count, timeout).
 
 
 @pytest.fixture
