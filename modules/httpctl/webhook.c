@@ -494,7 +494,7 @@ static int load(struct webhooks *whs)
 			   " events, enabled, created_ms, disabled_ms,"
 			   " disabled_reason, cursor, head_seq,"
 			   " head_attempts, head_next_ms FROM webhooks"
-			   " ORDER BY created_ms, id");
+			   " ORDER BY created_ms, rowid");
 	if (err)
 		return err;
 
