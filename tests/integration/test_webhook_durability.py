@@ -22,7 +22,8 @@ dtmf, audio.*), and a fake phone in a call with audio to a WebSocket.
      endpoints: they live in the same file). Not a sound store (garbage,
      damaged pages, truncated, a foreign SQLite file): the service
      starts, healthy, with a fresh store; the bad file is moved aside,
-     never deleted (evstore.c says so; docs/ do not say it yet).
+     never deleted, not even an earlier one moved aside in the same
+     second (evstore.c says so; docs/ do not say it yet).
   5. retention (httpctl_events_keep 5): events an endpoint still owes
      are kept past the limit; once none is owed, a trim drops them.
 
@@ -609,6 +610,40 @@ def test_unsound_store_is_moved_aside(service, receiver, lines_factory,
     assert aside.exists(), sorted(os.listdir(service.state_dir))
     assert aside.read_bytes() == bad        # kept, never deleted
     assert_fresh(service, lines)
+
+
+def test_moving_aside_keeps_an_earlier_file_moved_aside(service,
+                                                        lines_factory):
+    """Two unsound stores in the same second (a store damaged again just
+    after it was replaced): the second must not overwrite the first.
+    The earlier one is stood in for by files named as a move-aside of
+    each second around now would be."""
+    lines = lines_factory(service)
+    lines.register("101")
+    service.stop()
+    db = service.state_dir / "events.db"
+    for name in STORE_FILES[1:]:
+        (service.state_dir / name).unlink(missing_ok=True)
+    db.write_bytes(garbage(b""))
+    now = int(time.time())
+    earlier = {}
+    for t in range(now - 2, now + 30):
+        path = service.state_dir / ("events.db.corrupt-%d" % t)
+        path.write_bytes(b"an earlier store moved aside at %d" % t)
+        earlier[path] = path.read_bytes()
+
+    since = service.log_size()
+    service.start()
+    m = service.wait_log(MOVED.pattern, timeout=5, since=since)
+    assert_fresh(service, lines)
+    lost = [p.name for p, data in earlier.items()
+            if not p.exists() or p.read_bytes() != data]
+    assert not lost, "overwritten by the move aside (%s): %r" % (
+        m.group(2), lost)
+    asides = [p for p in service.state_dir.iterdir()
+              if p.name.startswith("events.db.corrupt-")
+              and p.read_bytes() == garbage(b"")]
+    assert len(asides) == 1, sorted(os.listdir(service.state_dir))
 
 
 # -- 5. retention keeps what an endpoint owes --------------------------------
