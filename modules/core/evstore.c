@@ -20,13 +20,14 @@
  */
 
 #include <pthread.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <sqlite3.h>
 #include "sipphone.h"
 
 
 enum {
-	SCHEMA_VERSION = 1,
+	SCHEMA_VERSION = 1,        /* PRAGMA user_version of our stores */
 	TRIM_INTERVAL_MS = 60000,
 	CHECKPOINT_S = 10,
 };
@@ -59,6 +60,8 @@ static const char schema[] =
 	" type TEXT NOT NULL,"
 	" time_ms INTEGER NOT NULL,"
 	" json TEXT NOT NULL);";
+
+static const char schema_version[] = "PRAGMA user_version=1";
 
 
 static int db_err(sqlite3 *db, const char *what, int rc)
@@ -153,6 +156,74 @@ static int exec(sqlite3 *db, const char *sql)
 }
 
 
+static int user_version(sqlite3 *db, int *verp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*verp = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	return rc == SQLITE_ROW ? 0 : EBADMSG;
+}
+
+
+/* Has the file a table by that name? */
+static bool has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+
+	if (SQLITE_OK == sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master"
+					    " WHERE type = 'table' AND"
+					    " name = ?", -1, &st, NULL)) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+
+	return found;
+}
+
+
+/*
+ * Is this our store (or an empty file)? Read only. A store of a newer
+ * version is left alone (ENOTSUP: an older sipphone must not touch it);
+ * a file with a table "events" of another shape is not ours (EBADMSG).
+ */
+static int schema_check(sqlite3 *db, const char *path)
+{
+	sqlite3_stmt *st = NULL;
+	int ver = 0;
+
+	if (user_version(db, &ver))
+		return EBADMSG;
+
+	if (ver > SCHEMA_VERSION) {
+		warning("evstore: %s was made by a newer sipphone (schema %d,"
+			" this one knows %d): not touching it\n", path, ver,
+			SCHEMA_VERSION);
+		return ENOTSUP;
+	}
+
+	if (!has_table(db, "events"))
+		return 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT seq, id, type, time_ms, json"
+			       " FROM events LIMIT 0", -1, &st, NULL)) {
+		sqlite3_finalize(st);
+		return EBADMSG;
+	}
+	sqlite3_finalize(st);
+
+	return 0;
+}
+
+
 /* Open and check a store file; EBADMSG if it is not a sound store */
 static int db_open(sqlite3 **dbp, const char *path)
 {
@@ -180,10 +251,16 @@ static int db_open(sqlite3 **dbp, const char *path)
 	if (err)
 		goto out;
 
+	/* nothing is written before we know the file is ours */
+	err = schema_check(db, path);
+	if (err)
+		goto out;
+
 	err  = exec(db, "PRAGMA journal_mode=WAL");
 	err |= exec(db, "PRAGMA synchronous=NORMAL");
 	err |= exec(db, "PRAGMA wal_autocheckpoint=0");
 	err |= exec(db, schema);
+	err |= exec(db, schema_version);
 	if (err) {
 		err = EBADMSG;
 		goto out;
@@ -199,25 +276,38 @@ static int db_open(sqlite3 **dbp, const char *path)
 }
 
 
-/* A file that is no store of ours goes aside, never deleted */
+/* A file that is no store of ours goes aside, never deleted, and never
+   over one moved aside before */
 static int move_aside(const char *path)
 {
-	char aside[1024], side[1024];
+	char base[1024], aside[1040], side[1040];
 	static const char *const sfx[] = {"", "-wal", "-shm"};
-	uint64_t now = sptime_now_ms() / 1000;
+	uint64_t now = sptime_now_ms();
+	unsigned n;
 	size_t i;
+
+	for (n = 0; n < 1000; n++) {
+		if (n)
+			re_snprintf(base, sizeof(base), "%s.corrupt-%llu-%u",
+				    path, (unsigned long long)now, n);
+		else
+			re_snprintf(base, sizeof(base), "%s.corrupt-%llu",
+				    path, (unsigned long long)now);
+		if (access(base, F_OK) && errno == ENOENT)
+			break;
+	}
+	if (n == 1000)
+		return EEXIST;
 
 	for (i = 0; i < ARRAY_SIZE(sfx); i++) {
 		re_snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
-		re_snprintf(aside, sizeof(aside), "%s.corrupt-%llu%s", path,
-			    (unsigned long long)now, sfx[i]);
+		re_snprintf(aside, sizeof(aside), "%s%s", base, sfx[i]);
 		if (rename(side, aside) && errno != ENOENT)
 			return errno;
 	}
 
-	warning("evstore: %s was not a sound event store: moved to"
-		" %s.corrupt-%llu; starting a fresh one\n", path, path,
-		(unsigned long long)now);
+	warning("evstore: %s was not a sound event store: moved to %s;"
+		" starting a fresh one\n", path, base);
 
 	return 0;
 }
