@@ -205,7 +205,7 @@ int evbus_publish(struct evbus *bus, const char *type, json_t *data)
 
 	if (evstore_append(bus->store, &rec->ev)) {
 		++bus->store_errors;
-		warning("evbus: event %llu (%s) not stored: the event log"
+		errlog("evbus: event %llu (%s) not stored: the event log"
 			" has a gap\n", (unsigned long long)rec->ev.seq, type);
 	}
 

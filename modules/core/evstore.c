@@ -66,7 +66,7 @@ static const char schema_version[] = "PRAGMA user_version=1";
 
 static int db_err(sqlite3 *db, const char *what, int rc)
 {
-	warning("evstore: %s: %s (%d)\n", what,
+	errlog("evstore: %s: %s (%d)\n", what,
 		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
 
 	switch (rc & 0xff) {

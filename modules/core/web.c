@@ -250,7 +250,7 @@ static void accept_handler(int flags, void *arg)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				warning("web: accept: %m\n", errno);
+				errlog("web: accept: %m\n", errno);
 			return;
 		}
 
@@ -328,7 +328,7 @@ static void lws_log_emit(int level, const char *line)
 
 	/* lws ends its lines with a newline; baresip's log wants one too */
 	if (level & LLL_ERR)
-		warning("web: lws: %b", line, len);
+		errlog("web: lws: %b", line, len);
 	else if (level & LLL_WARN)
 		info("web: lws: %b", line, len);
 	else
@@ -420,7 +420,7 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 
 	err = listen_open(web);
 	if (err) {
-		warning("web: listen on %J: %m\n", &prm->laddr, err);
+		errlog("web: listen on %J: %m\n", &prm->laddr, err);
 		goto out;
 	}
 

@@ -307,7 +307,7 @@ static void on_incoming(struct calls *calls, struct call *call)
 
 	err = pcall_alloc(&pc, calls, call, lineid, PCALL_FROM_PHONE);
 	if (err) {
-		warning("httpctl: call from %s: %m\n", peer, err);
+		errlog("httpctl: call from %s: %m\n", peer, err);
 		ua_hangup(calls->ua, call, 500, "Server Error");
 		return;
 	}
@@ -481,7 +481,7 @@ int calls_dial(struct calls *calls, const struct line *line,
 
 	err = ua_connect(calls->ua, &call, NULL, line->dial_uri, VIDMODE_OFF);
 	if (err) {
-		warning("httpctl: ringing line %s at %s: %m\n",
+		errlog("httpctl: ringing line %s at %s: %m\n",
 			line->id, line->dial_uri, err);
 		return err;
 	}

@@ -5,6 +5,7 @@
  *   /calls         active and recent calls
  *   /ring [line]   ring the phone (as POST /api/v1/calls)
  *   /events [n]    the last n events (default 10)
+ *   /loglevel [l]  show or set the log level (debug, info, warning, error)
  *   /webhooks      webhook endpoints: state, cursor, queue, head
  */
 
@@ -204,11 +205,24 @@ static int cmd_webhooks(struct re_printf *pf, void *arg)
 }
 
 
+static int cmd_loglevel(struct re_printf *pf, void *arg)
+{
+	const struct cmd_arg *carg = arg;
+
+	if (str_isset(carg->prm) && loglevel_set(carg->prm))
+		return re_hprintf(pf, "usage: /loglevel [debug|info|warning"
+				  "|error]\n");
+
+	return re_hprintf(pf, "log level: %s\n", loglevel_name());
+}
+
+
 static const struct cmd cmdv[] = {
 	{"lines",  0, 0,       "sipphone: list lines",         cmd_lines  },
 	{"calls",  0, 0,       "sipphone: list calls",         cmd_calls  },
 	{"ring",   0, CMD_PRM, "sipphone: ring a line",        cmd_ring   },
 	{"events", 0, CMD_PRM, "sipphone: last events [n]",    cmd_events },
+	{"loglevel", 0, CMD_PRM, "sipphone: show/set log level", cmd_loglevel},
 	{"webhooks", 0, 0,     "sipphone: webhook endpoints",  cmd_webhooks },
 };
 

@@ -20,6 +20,7 @@
                                        # default: private ranges and
                                        # loopback
   httpctl_reg_expires   60-3600        # accepted REGISTER expiry, s
+  httpctl_log_level     info           # debug, info, warning, error
   httpctl_webhook_ca    <file>         # CAs trusted for https webhooks;
                                        # default /etc/ssl/certs/
                                        # ca-certificates.crt
@@ -193,6 +194,10 @@ static int ctl_alloc(struct httpctl **ctlp)
 		goto out;
 	}
 
+	err = loglevel_read(conf);
+	if (err)
+		goto out;
+
 	err = reg_cfg_read(&rcfg, allow, conf);
 	if (err)
 		goto out;
@@ -231,6 +236,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 	err |= api_webhooks_register(c);
 	err |= www_register(c);
 	err |= wscmd_register(c);
+	err |= api_log_register(c);
 	if (err) {
 		err = ENOMEM;
 		goto out;
@@ -259,7 +265,7 @@ static int module_init(void)
 	if (err) {
 		/* a phone API without its API is of no use to anyone:
 		   stop now rather than run a bare SIP stack */
-		warning("httpctl: cannot start (%m): exiting\n", err);
+		errlog("httpctl: cannot start (%m): exiting\n", err);
 		exit(EXIT_FAILURE);
 	}
 

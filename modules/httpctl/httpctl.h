@@ -264,6 +264,16 @@ int  www_register(struct httpctl *ctl);
 
 
 /*
+ * Log level (loglevel.c): config, console and REST
+ */
+
+const char *loglevel_name(void);
+int  loglevel_set(const char *name);
+int  loglevel_read(const struct conf *conf);
+int  api_log_register(struct httpctl *ctl);
+
+
+/*
  * Console (console.c): baresip console commands for debugging
  */
 

@@ -234,9 +234,9 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 								      1000));
 	}
 	else if (rec.state == WHD_FAILED) {
-		info("httpctl: webhook %s: event %s (seq %llu) failed for"
-		     " good after %u attempts: %s\n", wh->id, rec.event_id,
-		     (unsigned long long)rec.seq, rec.attempt, error);
+		errlog("httpctl: webhook %s: event %s (seq %llu) failed for"
+		       " good after %u attempts: %s\n", wh->id, rec.event_id,
+		       (unsigned long long)rec.seq, rec.attempt, error);
 	}
 	else {
 		debug("httpctl: webhook %s: event %s %s (HTTP %u)\n", wh->id,

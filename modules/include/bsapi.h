@@ -48,6 +48,9 @@ void debug(const char *fmt, ...);
 void info(const char *fmt, ...);
 void warning(const char *fmt, ...);
 
+/* baresip 1.0.0 names no function for its error level */
+#define errlog(...) loglv(LEVEL_ERROR, __VA_ARGS__)
+
 
 /* Configuration file of the running instance */
 struct conf *conf_cur(void);

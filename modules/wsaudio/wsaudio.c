@@ -115,7 +115,7 @@ static int module_init(void)
 
  out:
 	if (err) {
-		warning("wsaudio: cannot start (%m)\n", err);
+		errlog("wsaudio: cannot start (%m)\n", err);
 		wsa = mem_deref(wsa);
 	}
 

@@ -41,6 +41,18 @@ void info(const char *fmt, ...)
 }
 
 
+void loglv(enum log_level level, const char *fmt, ...)
+{
+	static const char *const namev[] = {"debug", "info", "warning",
+					    "error"};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_stderr(namev[level & 3], fmt, ap);
+	va_end(ap);
+}
+
+
 void warning(const char *fmt, ...)
 {
 	va_list ap;
