@@ -291,6 +291,72 @@ const char *ws_audio_name(enum ws_audio fmt);
 
 
 /*
+ * WebSocket counters (wshub.c): what the hub counts itself, and what
+ * wsaudio counts and hands over through two handlers
+ */
+
+enum {
+	WSHUB_CLOSE_CODES = 12,  /* distinct close codes counted apart */
+};
+
+/** A session's queue out, and the audio it was sent */
+struct ws_session_stats {
+	size_t queued_bytes;   /* waiting to be sent to the client     */
+	uint64_t sent;         /* messages sent                        */
+	uint64_t frames;       /* audio frames queued to it            */
+	uint64_t dropped;      /* audio frames dropped: it lagged      */
+};
+
+/** A session's audio to the phone (wsaudio's queue) */
+struct ws_talk_stats {
+	uint32_t queued_ms;    /* waiting to be played                 */
+	uint64_t dropped_ms;   /* dropped: the queue was full          */
+	uint64_t underruns;    /* frames padded with silence           */
+};
+
+/** A call's audio to the clients (wsaudio's player) */
+struct ws_call_stats {
+	uint64_t frames;       /* frames queued to clients             */
+	uint64_t dropped;      /* of those, dropped: a client lagged   */
+	uint32_t clients;      /* clients hearing the call now         */
+	uint32_t queued_ms;    /* the longest client queue to the phone */
+};
+
+/** Every session since start, closed ones included */
+struct wshub_stats {
+	uint32_t clients;      /* open now                             */
+	size_t queued_bytes;   /* waiting in the open sessions' queues */
+	uint64_t opened;
+	uint64_t sent;         /* messages                             */
+	uint64_t frames;       /* audio frames queued                  */
+	uint64_t dropped;      /* audio frames dropped                 */
+	uint64_t talk_dropped_ms;
+	uint64_t talk_underruns;
+	struct {
+		uint16_t code;     /* 0: any code the table had no room for */
+		uint64_t count;
+	} closev[WSHUB_CLOSE_CODES];
+	size_t closec;
+};
+
+typedef int (wshub_talk_stats_h)(const struct ws_session *s,
+				 struct ws_talk_stats *st, void *arg);
+typedef int (wshub_call_stats_h)(const char *callid,
+				 struct ws_call_stats *st, void *arg);
+
+void wshub_set_stats(struct wshub *hub, wshub_talk_stats_h *talkh,
+		     wshub_call_stats_h *callh, void *arg);
+void wshub_stats(const struct wshub *hub, struct wshub_stats *st);
+int  wshub_call_stats(const struct wshub *hub, const char *callid,
+		      struct ws_call_stats *st);
+void ws_session_stats(const struct ws_session *s,
+		      struct ws_session_stats *st);
+int  ws_session_talk_stats(const struct ws_session *s,
+			   struct ws_talk_stats *st);
+const char *ws_close_name(uint16_t code);
+
+
+/*
  * Core (core.c): the one instance both modules share
  */
 

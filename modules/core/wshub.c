@@ -9,6 +9,11 @@
  * mark). Binary messages are audio for the phone, handed to wsaudio.
  * Anything malformed is answered with an error; the socket stays open.
  *
+ * Counters: the hub counts sessions, closes by code and each session's
+ * messages and audio frames (closed sessions' go to totals); wsaudio
+ * counts its queues and calls and answers through wshub_set_stats(),
+ * so httpctl reads both here without knowing wsaudio.
+ *
  * Threads: main thread only.
  */
 
@@ -35,6 +40,11 @@ struct wshub {
 	wshub_session_h *sessh;
 	wshub_audio_h *audioh;
 	void *audioarg;
+	wshub_talk_stats_h *talkh;
+	wshub_call_stats_h *callh;
+	void *statsarg;
+	struct wshub_stats past;    /* closed sessions' counters, and
+				       opened and closes of them all  */
 };
 
 struct ws_session {
@@ -45,6 +55,7 @@ struct ws_session {
 	char *line;            /* the line asked for, or NULL: default */
 	enum ws_audio audio;
 	void *audio_arg;       /* wsaudio's state for this session    */
+	uint64_t frames;       /* audio frames queued to it           */
 };
 
 
@@ -151,10 +162,16 @@ int ws_session_error(struct ws_session *s, const struct sp_err *err)
 int ws_session_send_audio(struct ws_session *s, const void *data,
 			  size_t len)
 {
+	int err;
+
 	if (!s || s->audio == WS_AUDIO_NONE)
 		return EINVAL;
 
-	return web_ws_send(s->conn, true, true, data, len);
+	err = web_ws_send(s->conn, true, true, data, len);
+	if (!err)
+		++s->frames;
+
+	return err;
 }
 
 
@@ -297,6 +314,7 @@ static void open_handler(struct web_conn *conn, const struct web_req *req,
 
 	list_append(&hub->sessl, &s->le, s);
 	web_conn_set_arg(conn, s);
+	++hub->past.opened;
 
 	if (hub->sessh)
 		hub->sessh(s, true, hub->audioarg);
@@ -306,6 +324,45 @@ static void open_handler(struct web_conn *conn, const struct web_req *req,
 	     ws_audio_name(s->audio));
 
 	(void)hello_send(s);
+}
+
+
+/* A closing session's counters go to the hub's totals */
+static void session_account(const struct ws_session *s, uint16_t code)
+{
+	struct wshub_stats *tot = &s->hub->past;
+	struct ws_session_stats st;
+	struct ws_talk_stats tk;
+	size_t i;
+
+	ws_session_stats(s, &st);
+	tot->sent += st.sent;
+	tot->frames += st.frames;
+	tot->dropped += st.dropped;
+
+	if (0 == ws_session_talk_stats(s, &tk)) {
+		tot->talk_dropped_ms += tk.dropped_ms;
+		tot->talk_underruns += tk.underruns;
+	}
+
+	for (i = 0; i < tot->closec; i++) {
+		if (tot->closev[i].code == code)
+			break;
+	}
+
+	/* a full table counts the codes it has no room for as 0 */
+	if (i == tot->closec) {
+		if (tot->closec >= WSHUB_CLOSE_CODES - 1)
+			code = 0;
+		for (i = 0; i < tot->closec; i++) {
+			if (tot->closev[i].code == code)
+				break;
+		}
+		if (i == tot->closec)
+			tot->closev[tot->closec++].code = code;
+	}
+
+	++tot->closev[i].count;
 }
 
 
@@ -319,6 +376,7 @@ static void close_handler(struct web_conn *conn, uint16_t code, void *arg)
 
 	info("httpctl: WebSocket %s closed (%u)\n", s->id, code);
 
+	session_account(s, code);
 	web_conn_set_arg(conn, NULL);
 	mem_deref(s);
 }
@@ -663,4 +721,132 @@ void ws_session_set_audio_arg(struct ws_session *s, void *arg)
 void *ws_session_audio_arg(const struct ws_session *s)
 {
 	return s ? s->audio_arg : NULL;
+}
+
+
+/** Who counts the sessions' and calls' audio (wsaudio) */
+void wshub_set_stats(struct wshub *hub, wshub_talk_stats_h *talkh,
+		     wshub_call_stats_h *callh, void *arg)
+{
+	if (!hub)
+		return;
+
+	hub->talkh = talkh;
+	hub->callh = callh;
+	hub->statsarg = arg;
+}
+
+
+/** A session's counters: its queue out and the audio it was sent */
+void ws_session_stats(const struct ws_session *s,
+		      struct ws_session_stats *st)
+{
+	struct web_ws_stats ws;
+
+	if (!st)
+		return;
+
+	memset(st, 0, sizeof(*st));
+	if (!s)
+		return;
+
+	memset(&ws, 0, sizeof(ws));
+	web_ws_stats(s->conn, &ws);
+
+	st->queued_bytes = ws.queued_bytes;
+	st->sent = ws.sent;
+	st->frames = s->frames;
+	st->dropped = ws.dropped;
+}
+
+
+/**
+ * A session's audio queue to the phone
+ *
+ * @return 0 if success, ENOENT if it has none (audio=none, no wsaudio)
+ */
+int ws_session_talk_stats(const struct ws_session *s,
+			  struct ws_talk_stats *st)
+{
+	if (!s || !st)
+		return EINVAL;
+
+	memset(st, 0, sizeof(*st));
+	if (!s->hub->talkh || !s->audio_arg)
+		return ENOENT;
+
+	return s->hub->talkh(s, st, s->hub->statsarg);
+}
+
+
+/**
+ * A call's audio to the clients
+ *
+ * @return 0 if success, ENOENT if no audio of that call is known
+ */
+int wshub_call_stats(const struct wshub *hub, const char *callid,
+		     struct ws_call_stats *st)
+{
+	if (!hub || !callid || !st)
+		return EINVAL;
+
+	memset(st, 0, sizeof(*st));
+	if (!hub->callh)
+		return ENOENT;
+
+	return hub->callh(callid, st, hub->statsarg);
+}
+
+
+/** The hub's counters since start: open sessions and closed ones */
+void wshub_stats(const struct wshub *hub, struct wshub_stats *st)
+{
+	struct le *le;
+
+	if (!st)
+		return;
+
+	memset(st, 0, sizeof(*st));
+	if (!hub)
+		return;
+
+	*st = hub->past;
+
+	for (le = list_head(&hub->sessl); le; le = le->next) {
+		const struct ws_session *s = le->data;
+		struct ws_session_stats ss;
+		struct ws_talk_stats tk;
+
+		ws_session_stats(s, &ss);
+		++st->clients;
+		st->queued_bytes += ss.queued_bytes;
+		st->sent += ss.sent;
+		st->frames += ss.frames;
+		st->dropped += ss.dropped;
+
+		if (0 == ws_session_talk_stats(s, &tk)) {
+			st->talk_dropped_ms += tk.dropped_ms;
+			st->talk_underruns += tk.underruns;
+		}
+	}
+}
+
+
+/** A close code's name, as a label: "normal", "policy_violation" ... */
+const char *ws_close_name(uint16_t code)
+{
+	switch (code) {
+
+	case 1000: return "normal";
+	case 1001: return "going_away";
+	case 1002: return "protocol_error";
+	case 1003: return "unsupported_data";
+	case 1005: return "no_status";
+	case 1006: return "abnormal";
+	case 1007: return "invalid_data";
+	case 1008: return "policy_violation";
+	case 1009: return "message_too_big";
+	case 1011: return "server_error";
+	default:   return "other";
+	}
 }

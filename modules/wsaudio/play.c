@@ -6,6 +6,10 @@
  * one binary message: PCMU (160 bytes) or L16 little-endian (320 bytes),
  * each encoded once per frame. A client that lags loses frames (its
  * queue drops the oldest), never delays the others.
+ *
+ * Each call counts the frames it queued and those its clients' queues
+ * dropped to make room for them; httpctl reads them (and the clients'
+ * queues to the phone) through the hub: wsaudio_call_stats().
  */
 
 #include "sipphone.h"
@@ -17,6 +21,21 @@ static void play_destructor(void *arg)
 	struct auplay_st *st = arg;
 
 	waclock_stop(&st->ck);
+}
+
+
+/* Queue a frame to a client; the drops it causes count for the call */
+static void send_to(struct wacall *call, struct ws_session *s,
+		    const uint8_t *frame, size_t len)
+{
+	struct ws_session_stats a, b;
+
+	ws_session_stats(s, &a);
+	if (0 == ws_session_send_audio(s, frame, len))
+		++call->frames;
+	ws_session_stats(s, &b);
+
+	call->dropped += b.dropped - a.dropped;
 }
 
 
@@ -42,7 +61,7 @@ static void send_frame(const struct waclock *ck)
 					pcmu[i] = g711_pcm2ulaw(ck->sampv[i]);
 				have_pcmu = true;
 			}
-			(void)ws_session_send_audio(s, pcmu, sizeof(pcmu));
+			send_to(ck->call, s, pcmu, sizeof(pcmu));
 			break;
 
 		case WS_AUDIO_L16:
@@ -55,7 +74,7 @@ static void send_frame(const struct waclock *ck)
 				}
 				have_l16 = true;
 			}
-			(void)ws_session_send_audio(s, l16, sizeof(l16));
+			send_to(ck->call, s, l16, sizeof(l16));
 			break;
 
 		default:
@@ -121,4 +140,52 @@ int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
 		*stp = st;
 
 	return err;
+}
+
+
+/**
+ * A call's audio to the clients, and their queues to the phone (a
+ * wshub_call_stats_h)
+ *
+ * @param callid  API call id
+ * @param st      Returned counters
+ * @param arg     The module
+ *
+ * @return 0 if success, ENOENT if the call has no audio (yet, or now)
+ */
+int wsaudio_call_stats(const char *callid, struct ws_call_stats *st,
+		       void *arg)
+{
+	const struct wsaudio *wsa = arg;
+	const struct wacall *call = NULL;
+	struct le *le;
+
+	for (le = list_head(&wsa->calll); le; le = le->next) {
+		const struct wacall *wc = le->data;
+
+		if (0 == str_cmp(wc->callid, callid)) {
+			call = wc;
+			break;
+		}
+	}
+
+	if (!call)
+		return ENOENT;
+
+	st->frames = call->frames;
+	st->dropped = call->dropped;
+
+	for (le = list_head(wshub_sessions(wsa->core->hub)); le;
+	     le = le->next) {
+		const struct ws_session *s = le->data;
+		const struct talk *t = ws_session_audio_arg(s);
+
+		if (!wsaudio_session_hears(s, call))
+			continue;
+
+		++st->clients;
+		st->queued_ms = max(st->queued_ms, talk_queued_ms(t));
+	}
+
+	return 0;
 }

@@ -265,6 +265,34 @@ uint32_t talk_queued_ms(const struct talk *t)
 }
 
 
+/** The queue's counters */
+void talk_stats(const struct talk *t, struct ws_talk_stats *st)
+{
+	if (!t || !st)
+		return;
+
+	st->queued_ms = samples_ms(t->n);
+	st->dropped_ms = t->dropped * 1000 / WSA_SRATE;
+	st->underruns = t->underruns;
+}
+
+
+/* The hub asks for a session's counters (a wshub_talk_stats_h) */
+static int talk_stats_handler(const struct ws_session *s,
+			      struct ws_talk_stats *st, void *arg)
+{
+	const struct talk *t = ws_session_audio_arg(s);
+	(void)arg;
+
+	if (!t)
+		return ENOENT;
+
+	talk_stats(t, st);
+
+	return 0;
+}
+
+
 static int cmd_clear(struct ws_session *s, const json_t *args,
 		     json_t **resultp, struct sp_err *err, void *arg)
 {
@@ -372,6 +400,7 @@ int talk_register(struct wsaudio *wsa)
 		return err;
 
 	wshub_set_audio(hub, session_handler, audio_handler, wsa);
+	wshub_set_stats(hub, talk_stats_handler, wsaudio_call_stats, wsa);
 
 	return 0;
 }
@@ -382,6 +411,7 @@ void talk_unregister(struct wsaudio *wsa)
 {
 	struct wshub *hub = wsa->core->hub;
 
+	wshub_set_stats(hub, NULL, NULL, NULL);
 	wshub_set_audio(hub, NULL, NULL, NULL);
 	wshub_uncommand_arg(hub, wsa);
 }

@@ -34,6 +34,8 @@ struct wacall {
 	struct wsaudio *wsa;
 	char *line;
 	char *callid;
+	uint64_t frames;       /* the phone's frames queued to clients */
+	uint64_t dropped;      /* of those, dropped: a client lagged   */
 };
 
 int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device);
@@ -52,6 +54,7 @@ void talk_pull(struct talk *t, int16_t *sampv, size_t sampc);
 uint32_t talk_clear(struct talk *t);
 int  talk_mark(struct talk *t, const char *name);
 uint32_t talk_queued_ms(const struct talk *t);
+void talk_stats(const struct talk *t, struct ws_talk_stats *st);
 int  talk_register(struct wsaudio *wsa);
 void talk_unregister(struct wsaudio *wsa);
 
@@ -104,3 +107,5 @@ int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
 		       const char *device, auplay_write_h *wh, void *arg);
 bool wsaudio_session_hears(const struct ws_session *s,
 			   const struct wacall *call);
+int  wsaudio_call_stats(const char *callid, struct ws_call_stats *st,
+			void *arg);
