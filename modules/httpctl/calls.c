@@ -5,6 +5,11 @@
  * The pcall outlives the baresip call: once ended it moves to a short
  * list of recent calls that GET /calls?state=all and GET /calls/{id} show.
  *
+ * Quality: the call's RTP and RTCP figures are read when it closes
+ * (baresip's call and its audio stream still exist then) and published
+ * as call.quality after call.ended. The table counts calls by direction
+ * and end reason, and the RTP of ended calls, for health and metrics.
+ *
  * Threads: main thread only (UA events, REST handlers, timers).
  */
 
@@ -24,7 +29,14 @@ struct calls {
 	struct lines *lines;
 	struct evbus *bus;
 	struct siptrace *trace;
+	struct calls_stats tot;  /* live calls' RTP not included         */
 	bool shutdown;
+};
+
+/* Every reason end_reason() gives; the last one takes any other */
+static const char *const reasonv[CALLS_REASONS] = {
+	"phone_hangup", "api_hangup", "no_answer", "busy", "rejected",
+	"timeout", "shutdown", "error"
 };
 
 
@@ -120,6 +132,7 @@ static int pcall_alloc(struct pcall **pcp, struct calls *calls,
 		goto out;
 
 	list_append(&calls->activel, &pc->le, pc);
+	++calls->tot.started[dir];
 
  out:
 	if (err)
@@ -198,6 +211,35 @@ static const char *end_reason(const struct pcall *pc, uint16_t scode,
 }
 
 
+/* An ended call's counts go to the table's totals */
+static void pcall_account(struct pcall *pc, uint64_t dur)
+{
+	struct calls_stats *tot = &pc->calls->tot;
+	const struct quality *q = &pc->quality;
+	size_t i;
+
+	for (i = 0; i < CALLS_REASONS - 1; i++) {
+		if (0 == str_cmp(reasonv[i], pc->end_reason))
+			break;
+	}
+	++tot->ended[pc->dir][i];
+	tot->talk_ms += dur;
+
+	if (!pc->quality_known)
+		return;
+
+	tot->rx_packets += q->rx_packets;
+	tot->tx_packets += q->tx_packets;
+	tot->lost += max(q->lost, pc->lost_seen);
+	tot->tx_lost += max(q->tx_lost, pc->tx_lost_seen);
+
+	if (q->rtcp && pc->answered_at) {
+		++tot->mos_count;
+		tot->mos_sum += q->mos;
+	}
+}
+
+
 static void pcall_end(struct pcall *pc, const char *detail)
 {
 	struct calls *calls = pc->calls;
@@ -230,6 +272,19 @@ static void pcall_end(struct pcall *pc, const char *detail)
 				"detail", pc->end_detail,
 				"sip_code", pc->sip_code
 				? json_integer(pc->sip_code) : json_null()));
+
+	pcall_account(pc, dur);
+
+	/* a call that was never answered had no audio to judge */
+	if (pc->quality_known && pc->answered_at) {
+		info("httpctl: %s quality: MOS %.2f, %u packets in, %u out,"
+		     " %.2f %% lost, jitter %.1f ms\n", pc->id,
+		     pc->quality.mos, pc->quality.rx_packets,
+		     pc->quality.tx_packets, pc->quality.loss_pct,
+		     pc->quality.jitter_ms);
+		calls_publish(pc, "call.quality",
+			      quality_encode(&pc->quality));
+	}
 }
 
 
@@ -242,6 +297,7 @@ static void pcall_answered(struct pcall *pc, const char *by)
 	pc->answered_at = sptime_now_ms();
 	tmr_cancel(&pc->tmr_ring);
 	pc->answered_by = by;
+	++pc->calls->tot.answered[pc->dir];
 
 	info("httpctl: %s on line %s answered by %s\n", pc->id, pc->line, by);
 
@@ -366,6 +422,8 @@ static void ua_event_handler(struct ua *ua, enum ua_event ev,
 		break;
 
 	case UA_EVENT_CALL_CLOSED:
+		/* the last look at its stream, which goes with the call */
+		pc->quality_known = !quality_read(&pc->quality, call);
 		pcall_end(pc, prm);
 		break;
 
@@ -703,18 +761,95 @@ const char *pcall_state_name(enum pcall_state st)
 }
 
 
+/**
+ * A call's quality: live while it runs, as it ended once ended
+ *
+ * @return 0 if success, ENOENT if there is none (not answered, no audio)
+ */
+int pcall_quality(const struct pcall *pc, struct quality *q)
+{
+	if (!pc || !q)
+		return EINVAL;
+
+	if (!pc->answered_at)
+		return ENOENT;
+
+	if (pc->state == PCALL_ENDED) {
+		if (!pc->quality_known)
+			return ENOENT;
+		*q = pc->quality;
+		return 0;
+	}
+
+	return pc->call ? quality_read(q, pc->call) : ENOENT;
+}
+
+
+/**
+ * What the table counted since start, with the live calls' RTP
+ *
+ * @param calls  Call table
+ * @param st     Returned counters
+ */
+void calls_stats(struct calls *calls, struct calls_stats *st)
+{
+	struct le *le;
+
+	if (!calls || !st)
+		return;
+
+	*st = calls->tot;
+
+	for (le = list_head(&calls->activel); le; le = le->next) {
+		struct pcall *pc = le->data;
+		struct quality q;
+
+		if (pc->state == PCALL_RINGING)
+			++st->ringing[pc->dir];
+		else
+			++st->active[pc->dir];
+
+		if (!pc->call || quality_read(&q, pc->call))
+			continue;
+
+		/* counters: a loss figure that went back counts as it was */
+		pc->lost_seen = max(pc->lost_seen, q.lost);
+		pc->tx_lost_seen = max(pc->tx_lost_seen, q.tx_lost);
+
+		st->rx_packets += q.rx_packets;
+		st->tx_packets += q.tx_packets;
+		st->lost += pc->lost_seen;
+		st->tx_lost += pc->tx_lost_seen;
+	}
+}
+
+
+/** The name of end reason i (0 to CALLS_REASONS - 1) */
+const char *calls_reason_name(size_t i)
+{
+	return i < CALLS_REASONS ? reasonv[i] : NULL;
+}
+
+
+/** "from_phone" or "to_phone" */
+const char *pcall_dir_name(enum pcall_dir dir)
+{
+	return dir == PCALL_FROM_PHONE ? "from_phone" : "to_phone";
+}
+
+
 /** The API call object */
 json_t *pcall_encode(const struct pcall *pc)
 {
 	uint64_t end = pc->ended_at ? pc->ended_at : sptime_now_ms();
 	uint64_t dur = pc->answered_at ? end - pc->answered_at : 0;
+	struct quality q;
 
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:s?, s:I, s:o}",
+			 " s:o, s:s?, s:I, s:o, s:o}",
 			 "id", pc->id,
 			 "line", pc->line,
-			 "direction", pc->dir == PCALL_FROM_PHONE
-					? "from_phone" : "to_phone",
+			 "direction", pcall_dir_name(pc->dir),
 			 "state", pcall_state_name(pc->state),
 			 "dialed", jx_str(pc->dialed),
 			 "from", jx_str(pc->from),
@@ -725,5 +860,7 @@ json_t *pcall_encode(const struct pcall *pc)
 			 "answered_by", pc->answered_by,
 			 "duration_ms", (json_int_t)dur,
 			 "sip_code", pc->sip_code ? json_integer(pc->sip_code)
-						  : json_null());
+						  : json_null(),
+			 "quality", pcall_quality(pc, &q) ? json_null()
+							   : quality_encode(&q));
 }

@@ -103,6 +103,36 @@ int reg_alloc(struct registrar **regp, struct sip *sip, struct lines *lines,
 
 
 /*
+ * Call quality (quality.c): RTP counts, loss and jitter from RTCP, and a
+ * MOS estimate (a simplified ITU-T G.107 E-model for G.711)
+ */
+
+/** A call's audio quality; the RTCP figures are known once rtcp is set */
+struct quality {
+	uint32_t rx_packets;   /* RTP packets from the phone              */
+	uint32_t tx_packets;   /* RTP packets to the phone                */
+	uint32_t rx_errors;    /* packets the stream refused              */
+	bool rtcp;             /* a sender report came from the phone     */
+	uint32_t lost;         /* the phone's packets lost                */
+	double loss_pct;       /* of those it sent                        */
+	double jitter_ms;      /* interarrival jitter of its packets      */
+	uint32_t tx_lost;      /* our packets it reports lost             */
+	double tx_loss_pct;
+	double tx_jitter_ms;   /* the jitter it reports of ours           */
+	double rtt_ms;         /* round trip; 0: unknown                  */
+	double mos;            /* 1.0 to 4.5: the worse direction's       */
+};
+
+double quality_r_factor(double loss_pct, double jitter_ms, double rtt_ms);
+double quality_mos_of_r(double r);
+double quality_mos(double loss_pct, double jitter_ms, double rtt_ms);
+void quality_set(struct quality *q, const struct rtcp_stats *rs,
+		 uint32_t rx_packets, uint32_t tx_packets, uint32_t rx_errors);
+int  quality_read(struct quality *q, const struct call *call);
+json_t *quality_encode(const struct quality *q);
+
+
+/*
  * Calls (calls.c): baresip calls seen as API call objects
  */
 
@@ -141,12 +171,34 @@ struct pcall {
 	bool ring_timeout;     /* nobody picked up in time              */
 	struct tmr tmr_ring;   /* ring timeout of a call to the phone   */
 	struct dtmf_tx *dtmf;  /* digits being sent to the phone        */
+	struct quality quality;  /* at the end (quality_known)          */
+	bool quality_known;
+	uint32_t lost_seen;    /* the most lost packets counted yet,    */
+	uint32_t tx_lost_seen; /* so that the totals never go back      */
 };
 
 struct calls;
 
 enum {
 	RING_TIMEOUT_S = 60,   /* a call to the phone rings this long     */
+	CALLS_DIRS = 2,        /* enum pcall_dir                          */
+	CALLS_REASONS = 8,     /* end reasons, see calls_reason_name()    */
+};
+
+/** What the call table counted since start */
+struct calls_stats {
+	uint64_t started[CALLS_DIRS];
+	uint64_t answered[CALLS_DIRS];
+	uint64_t ended[CALLS_DIRS][CALLS_REASONS];
+	uint32_t ringing[CALLS_DIRS];  /* now                             */
+	uint32_t active[CALLS_DIRS];   /* now: answered, not yet ended    */
+	uint64_t talk_ms;      /* answer to end, of ended calls           */
+	uint64_t rx_packets;   /* RTP of ended and live calls             */
+	uint64_t tx_packets;
+	uint64_t lost;         /* the phone's packets lost                */
+	uint64_t tx_lost;      /* ours, as the phone reports              */
+	uint64_t mos_count;    /* ended calls with a MOS ...              */
+	double mos_sum;        /* ... and the sum of their MOS            */
 };
 
 int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
@@ -167,6 +219,10 @@ const char *pcall_state_name(enum pcall_state st);
 enum line_state calls_line_state(const struct calls *calls,
 				 const char *line, const char **callidp);
 json_t *calls_line_encode(const struct calls *calls, const struct line *l);
+void calls_stats(struct calls *calls, struct calls_stats *st);
+const char *calls_reason_name(size_t i);
+const char *pcall_dir_name(enum pcall_dir dir);
+int  pcall_quality(const struct pcall *pc, struct quality *q);
 
 
 /*

@@ -91,6 +91,13 @@ bool call_is_outgoing(const struct call *call);
 int audio_set_devicename(struct audio *a, const char *src, const char *play);
 struct stream *audio_strm(const struct audio *au);
 
+/* Media stream: RTP counters, and RTCP statistics (struct rtcp_stats is
+   libre's, re_rtp.h), updated when a sender report comes from the peer */
+const struct rtcp_stats *stream_rtcp_stats(const struct stream *strm);
+uint32_t stream_metric_get_tx_n_packets(const struct stream *strm);
+uint32_t stream_metric_get_rx_n_packets(const struct stream *strm);
+uint32_t stream_metric_get_rx_n_err(const struct stream *strm);
+
 
 /* Audio frame handed to an ausrc read handler */
 struct auframe {
