@@ -496,6 +496,8 @@ int  whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 uint64_t whoutbox_floor(struct webhooks *whs);
 int  whoutbox_prune(struct sqlite3 *db);
 int  whoutbox_pending(const struct webhook *wh, size_t max, size_t *np);
+int  whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
+		      uint64_t *oldestp);
 
 
 /*
@@ -548,6 +550,25 @@ int  whdeliver_retry(struct whdeliver *wd, struct webhook *wh,
 int  whdeliver_test(struct whdeliver *wd, struct webhook *wh,
 		    json_t **resultp, struct sp_err *err);
 bool whdeliver_in_flight(const struct webhook *wh);
+
+/** Delivery attempts since start */
+struct whdeliver_stats {
+	uint64_t ok;           /* answered 2xx                            */
+	uint64_t failed;       /* did not succeed (retried, or not)       */
+	uint64_t abandoned;    /* events given up after the last attempt  */
+};
+
+/** An endpoint's recent attempts */
+struct whdeliver_ep {
+	uint32_t fails;        /* failed attempts since the last success  */
+	const char *error;     /* why the last one failed, or NULL        */
+	uint64_t last_ok_ms;   /* unix ms; 0: none since start            */
+	uint64_t last_fail_ms;
+};
+
+void whdeliver_stats(const struct whdeliver *wd,
+		     struct whdeliver_stats *st);
+void whdeliver_ep(const struct webhook *wh, struct whdeliver_ep *ep);
 
 
 /*

@@ -23,6 +23,10 @@
  * again (at least once). On start, a pending head keeps its stored time
  * (due at once if it has passed).
  *
+ * Counters (for health and metrics): attempts by result since start, and
+ * per endpoint the failures since its last success and the last error;
+ * in memory only, while the head's stored attempts survive a restart.
+ *
  * Threads: main thread only.
  */
 
@@ -45,6 +49,7 @@ struct whdeliver {
 	whdeliver_dnsc_h *dnsch;
 	struct tls *tls;       /* NULL: no CA file, https cannot be sent */
 	struct tmr tmr_prune;
+	struct whdeliver_stats stats;
 };
 
 /* One endpoint's delivery state, in memory; what must survive a
@@ -58,6 +63,10 @@ struct whdl {
 	struct webhook_job job;      /* its job, as before the attempt  */
 	bool redelivery;             /* the job is out of band          */
 	uint64_t started_ms;         /* unix ms the attempt began       */
+	uint32_t fails;              /* since the last success          */
+	char error[160];             /* the last failure's              */
+	uint64_t last_ok_ms;
+	uint64_t last_fail_ms;
 };
 
 
@@ -158,6 +167,30 @@ static void outcome_save(struct whdl *dl, const struct whd_record *rec,
 }
 
 
+/* An attempt's result in the counters */
+static void count(struct whdl *dl, const struct whd_record *rec,
+		  bool settled, uint64_t now)
+{
+	struct whdeliver_stats *st = &dl->wd->stats;
+
+	if (rec->state == WHD_DELIVERED) {
+		++st->ok;
+		dl->fails = 0;
+		dl->last_ok_ms = now;
+		return;
+	}
+
+	++st->failed;
+	++dl->fails;
+	dl->last_fail_ms = now;
+	str_ncpy(dl->error, rec->error ? rec->error : "failed",
+		 sizeof(dl->error));
+
+	if (settled && rec->state == WHD_FAILED)
+		++st->abandoned;
+}
+
+
 /*
  * The end of an attempt: status is the HTTP status (0: none), error why
  * it failed (NULL if it did not), retry_after the receiver's wish in ms
@@ -206,6 +239,8 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 		rec.state = WHD_FAILED;
 		settled = true;
 	}
+
+	count(dl, &rec, settled, now);
 
 	/* memory first, then the same on disk, then act */
 	if (!dl->redelivery && wh->enabled) {
@@ -751,4 +786,37 @@ int whdeliver_test(struct whdeliver *wd, struct webhook *wh,
 bool whdeliver_in_flight(const struct webhook *wh)
 {
 	return wh && wh->dl && wh->dl->post;
+}
+
+
+/** Delivery attempts since start */
+void whdeliver_stats(const struct whdeliver *wd, struct whdeliver_stats *st)
+{
+	if (!st)
+		return;
+
+	if (wd)
+		*st = wd->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+
+/** An endpoint's recent attempts (all zero before its first) */
+void whdeliver_ep(const struct webhook *wh, struct whdeliver_ep *ep)
+{
+	const struct whdl *dl;
+
+	if (!ep)
+		return;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!wh || !wh->dl)
+		return;
+
+	dl = wh->dl;
+	ep->fails = dl->fails;
+	ep->error = dl->fails ? dl->error : NULL;
+	ep->last_ok_ms = dl->last_ok_ms;
+	ep->last_fail_ms = dl->last_fail_ms;
 }

@@ -554,16 +554,36 @@ int whoutbox_prune(struct sqlite3 *db)
  */
 int whoutbox_pending(const struct webhook *wh, size_t max, size_t *np)
 {
+	return whoutbox_backlog(wh, max, np, NULL);
+}
+
+
+/**
+ * Count the events an endpoint owes, and tell when the oldest came
+ *
+ * @param wh       Endpoint
+ * @param max      Read at most this many events of the log
+ * @param np       Returned count
+ * @param oldestp  Returned unix ms of the oldest owed event, 0 if none
+ *                 (may be NULL)
+ *
+ * @return 0 if success, EAGAIN if max events were read (np is a lower
+ *         bound), otherwise errorcode
+ */
+int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
+		     uint64_t *oldestp)
+{
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	size_t read = 0, n = 0;
+	uint64_t oldest = 0;
 	int rc, err;
 
 	if (!wh || !np)
 		return EINVAL;
 
 	db = webhooks_db(wh->whs);
-	err = whdb_prepare(db, &st, "SELECT type FROM events"
+	err = whdb_prepare(db, &st, "SELECT type, time_ms FROM events"
 			   " WHERE seq > ? ORDER BY seq LIMIT ?");
 	if (err)
 		return err;
@@ -573,9 +593,11 @@ int whoutbox_pending(const struct webhook *wh, size_t max, size_t *np)
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		++read;
-		if (webhook_matches(wh, (const char *)sqlite3_column_text(st,
-									 0)))
-			++n;
+		if (!webhook_matches(wh, (const char *)sqlite3_column_text(st,
+									  0)))
+			continue;
+		if (!n++)
+			oldest = col_u64(st, 1);
 	}
 	if (rc != SQLITE_DONE)
 		err = whdb_err(db, "reading the event log", rc);
@@ -584,6 +606,8 @@ int whoutbox_pending(const struct webhook *wh, size_t max, size_t *np)
 
 	sqlite3_finalize(st);
 	*np = n;
+	if (oldestp)
+		*oldestp = oldest;
 
 	return err;
 }
