@@ -24,6 +24,11 @@
   httpctl_webhook_ca    <file>         # CAs trusted for https webhooks;
                                        # default /etc/ssl/certs/
                                        # ca-certificates.crt
+  httpctl_metrics       token          # GET /metrics: token, or
+                                       # loopback (no token from
+                                       # 127.0.0.0/8 or ::1)
+  httpctl_loss_degraded 5              # %, a call losing more makes
+                                       # /api/v1/health "degraded"
  \endverbatim
  *
  * Threads: main thread only.
@@ -202,6 +207,10 @@ static int ctl_alloc(struct httpctl **ctlp)
 	if (err)
 		goto out;
 
+	err = health_cfg_read(&c->health, conf);
+	if (err)
+		goto out;
+
 	err = sp_core_open(&c->core);
 	if (err)
 		goto out;
@@ -234,6 +243,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 	err |= api_calls_register(c);
 	err |= api_events_register(c);
 	err |= api_webhooks_register(c);
+	err |= api_health_register(c);
 	err |= www_register(c);
 	err |= wscmd_register(c);
 	err |= api_log_register(c);

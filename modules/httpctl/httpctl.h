@@ -257,6 +257,12 @@ void siptrace_forget(struct siptrace *tr, const char *callid);
  * The module (httpctl.c) and its REST resources (api_*.c)
  */
 
+/** Health and metrics settings (health.c) */
+struct health_cfg {
+	bool metrics_loopback; /* /metrics: no token needed from loopback */
+	uint32_t loss_pct;     /* a call losing more is "degraded"        */
+};
+
 struct httpctl {
 	struct sp_core *core;
 	struct lines *lines;
@@ -265,6 +271,7 @@ struct httpctl {
 	struct ua *ua;         /* owned by baresip's UA list           */
 	struct webhooks *webhooks;
 	struct whdeliver *whdeliver;
+	struct health_cfg health;
 };
 
 int api_calls_register(struct httpctl *ctl);
@@ -576,3 +583,27 @@ void whdeliver_ep(const struct webhook *wh, struct whdeliver_ep *ep);
  */
 
 int  api_webhooks_register(struct httpctl *ctl);
+
+
+/*
+ * Health (health.c): GET /api/v1/health's object and why it is degraded;
+ * metrics (metrics.c): the Prometheus text; both served by api_health.c
+ */
+
+/** The webhook endpoints at a glance */
+struct health_webhooks {
+	uint32_t enabled;
+	uint32_t disabled;
+	uint32_t failing;      /* enabled, and the last attempt failed    */
+	uint64_t pending;      /* events waiting, all enabled endpoints   */
+	bool pending_more;     /* a backlog too long to count: more       */
+	uint64_t oldest_ms;    /* unix ms of the oldest waiting; 0: none  */
+};
+
+int  health_cfg_read(struct health_cfg *cfg, const struct conf *conf);
+void health_webhooks(struct httpctl *ctl, struct health_webhooks *hw);
+bool health_webhook_failing(const struct webhook *wh);
+json_t *health_reasons(struct httpctl *ctl, const struct health_webhooks *hw);
+json_t *health_encode(struct httpctl *ctl);
+int  metrics_print(struct re_printf *pf, struct httpctl *ctl);
+int  api_health_register(struct httpctl *ctl);
