@@ -83,9 +83,19 @@ struct web_req {
 	struct mbuf *body;  /* request body (pos 0), maybe empty     */
 };
 
+/** What a plain-HTTP request on the TLS port gets */
+enum web_tls_plain {
+	WEB_TLS_PLAIN_REFUSE = 0,  /* 400 https_required, then closed   */
+	WEB_TLS_PLAIN_REDIRECT,    /* a browser's GET: 307 to https://  */
+	WEB_TLS_PLAIN_ALLOW,       /* served as if it came over TLS     */
+};
+
 struct web_prm {
 	struct sa laddr;    /* listen address; port 0 picks one      */
 	size_t body_max;    /* larger bodies are answered with 413   */
+	const char *tls_cert;  /* PEM certificate (chain); NULL: no TLS */
+	const char *tls_key;   /* PEM private key of tls_cert           */
+	enum web_tls_plain tls_plain;
 };
 
 typedef void (web_req_h)(const struct web_req *req, void *arg);
@@ -93,6 +103,7 @@ typedef void (web_req_h)(const struct web_req *req, void *arg);
 int web_alloc(struct web **webp, const struct web_prm *prm,
 	      web_req_h *reqh, void *arg);
 const struct sa *web_laddr(const struct web *web);
+bool web_is_tls(const struct web *web);
 const struct sa *web_conn_peer(const struct web_conn *conn);
 int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
 	      const char *ctype, const char *fmt, ...);

@@ -15,7 +15,15 @@
  *    on its own (a close handshake, say). lws_service() is never called
  *    from inside an lws callback.
  *
- * HTTP is in web_http.c, WebSocket in web_ws.c; this file is the glue.
+ * With a certificate (web_prm.tls_cert) the same port speaks HTTPS and
+ * WSS: connections are adopted with LWS_ADOPT_ALLOW_SSL and lws runs the
+ * handshake inside lws_service_fd(). The handshake is driven by POLLIN;
+ * should OpenSSL wait to write, FD_WRITE is asked for too (see
+ * web_tls_wants_write()). Decrypted bytes OpenSSL still holds are served
+ * by the forced service below.
+ *
+ * HTTP is in web_http.c, WebSocket in web_ws.c, TLS in web_tls.c; this
+ * file is the glue.
  *
  * Threads: everything here runs on the libre main thread only.
  */
@@ -117,7 +125,8 @@ static void conn_update_fd(struct web_conn *conn)
 {
 	int flags = FD_READ;
 
-	if (conn->wantw || conn->rearm || lws_partial_buffered(conn->wsi))
+	if (conn->wantw || conn->rearm || lws_partial_buffered(conn->wsi) ||
+	    web_tls_wants_write(conn))
 		flags |= FD_WRITE;
 
 	/* libre's epoll backend makes two syscalls of each fd_listen() */
@@ -225,6 +234,9 @@ static int lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_WSI_DESTROY:
 		return on_destroy(wsi);
 
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return web_tls_ctx_setup(user) ? -1 : 0;
+
 	default:
 		break;
 	}
@@ -277,6 +289,8 @@ static void accept_handler(int flags, void *arg)
 		memset(&ad, 0, sizeof(ad));
 		ad.vh = web->vh;
 		ad.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
+		if (web->tls)
+			ad.type |= LWS_ADOPT_ALLOW_SSL;
 		ad.fd.sockfd = fd;
 		ad.opaque = conn;
 
@@ -358,7 +372,7 @@ static void web_destructor(void *arg)
  * Start the HTTP server
  *
  * @param webp  Returned server
- * @param prm   Listen address and limits
+ * @param prm   Listen address, limits, TLS certificate
  * @param reqh  Called with each complete request; must answer it with
  *              web_reply() exactly once
  * @param arg   Handler argument
@@ -382,12 +396,20 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	web->lfd = -1;
 	web->laddr = prm->laddr;
 	web->body_max = prm->body_max;
+	web->tls = prm->tls_cert || prm->tls_key;
+	web->tls_plain = prm->tls_plain;
 	web->reqh = reqh;
 	web->arg = arg;
 	tmr_init(&web->tmr_service);
 	tmr_init(&web->tmr_now);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+
+	if (web->tls) {
+		err = web_tls_check(prm->tls_cert, prm->tls_key);
+		if (err)
+			goto out;
+	}
 
 	/* one protocol for HTTP and WebSocket: clients that ask for no
 	   subprotocol, or for ours, land here */
@@ -396,7 +418,9 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	web->protov[0].rx_buffer_size = RX_CHUNK;
 
 	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
+	/* a server whose sockets are adopted: lws makes a TLS vhost only
+	   for a port it may serve, never for CONTEXT_PORT_NO_LISTEN */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = web->protov;
 	info.gid = -1;
 	info.uid = -1;
@@ -405,6 +429,8 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	info.timeout_secs = 10;
 	info.keepalive_timeout = 30;
 	info.vhost_name = "sipphone";
+	if (web->tls)
+		web_tls_info(&info, prm);
 
 	web->ctx = lws_create_context(&info);
 	if (!web->ctx) {
@@ -414,7 +440,10 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 
 	web->vh = lws_create_vhost(web->ctx, &info);
 	if (!web->vh) {
-		err = ENOMEM;
+		if (web->tls)
+			warning("web: TLS with %s and %s failed (lws says why"
+				" above)\n", prm->tls_cert, prm->tls_key);
+		err = web->tls ? EPROTO : ENOMEM;
 		goto out;
 	}
 
@@ -441,6 +470,13 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 const struct sa *web_laddr(const struct web *web)
 {
 	return web ? &web->laddr : NULL;
+}
+
+
+/** Does the server speak HTTPS and WSS? */
+bool web_is_tls(const struct web *web)
+{
+	return web ? web->tls : false;
 }
 
 

@@ -194,7 +194,7 @@ int web_http_request(struct web_conn *conn, const char *path)
 {
 	struct lws *wsi = conn->wsi;
 	char clen[32];
-	int err;
+	int plain, err;
 
 	err = web_http_req_read(conn, path);
 	if (err == ENOTSUP) {
@@ -209,6 +209,11 @@ int web_http_request(struct web_conn *conn, const char *path)
 			  "a request header could not be read");
 		return 0;
 	}
+
+	/* plain HTTP on the TLS port: refused, redirected or served */
+	plain = web_tls_plain(conn, false);
+	if (plain)
+		return plain > 0 ? 0 : -1;
 
 	if (lws_hdr_copy(wsi, clen, sizeof(clen),
 			 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {

@@ -102,6 +102,12 @@ int web_ws_confirm(struct web_conn *conn)
 	if (err)
 		return -1;
 
+	/* ws:// on the TLS port: refused unless plain HTTP is allowed (a
+	   WebSocket client follows no redirect) */
+	err = web_tls_plain(conn, true);
+	if (err)
+		return err;
+
 	sp_err_set(&ref, 404, "not_found", "no WebSocket here");
 
 	if (!wsh || !wsh->accepth(&conn->req, &ref, conn->web->wsarg))

@@ -1,6 +1,7 @@
 /**
  * @file webpriv.h  Inside the web server: shared by web.c (sockets, lws
- *                  glue), web_http.c (HTTP) and web_ws.c (WebSocket)
+ *                  glue), web_http.c (HTTP), web_ws.c (WebSocket) and
+ *                  web_tls.c (HTTPS)
  *
  * Threads: main thread only.
  */
@@ -24,6 +25,8 @@ struct web {
 	struct sa laddr;
 	int lfd;                    /* our listening socket              */
 	size_t body_max;
+	bool tls;                   /* HTTPS and WSS on this port        */
+	enum web_tls_plain tls_plain;  /* what plain HTTP gets then     */
 	web_req_h *reqh;
 	void *arg;
 	const struct web_ws_handlers *wsh;  /* NULL: no WebSocket        */
@@ -94,6 +97,14 @@ int  web_http_req_read(struct web_conn *conn, const char *path);
 int  web_http_write_now(struct web_conn *conn, uint16_t status,
 			const char *hdrs, const char *body);
 void web_http_reset(struct web_conn *conn);
+
+/* web_tls.c */
+int  web_tls_check(const char *cert, const char *key);
+void web_tls_info(struct lws_context_creation_info *info,
+		  const struct web_prm *prm);
+int  web_tls_ctx_setup(SSL_CTX *ssl_ctx);
+bool web_tls_wants_write(struct web_conn *conn);
+int  web_tls_plain(struct web_conn *conn, bool upgrade);
 
 /* web_ws.c */
 int  web_ws_confirm(struct web_conn *conn);
