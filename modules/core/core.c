@@ -12,6 +12,10 @@
   httpctl_token      <token>        # repeatable; generated if none
   httpctl_origin     <origin>       # repeatable; allowed browser origins
   httpctl_state_dir  <dir>          # default: <config dir>/state
+  httpctl_tls_cert   <pem file>     # HTTPS and WSS on httpctl_listen;
+  httpctl_tls_key    <pem file>     # both or neither (docs/tls.md)
+  httpctl_tls_plain  refuse         # plain HTTP on that port: refuse,
+                                    # redirect (a browser's GET), allow
   wsaudio_format     pcmu           # WebSocket audio when none is asked
   httpctl_events_keep      50000    # newest events always kept
   httpctl_events_max_age   30       # days; older events go beyond those
@@ -167,6 +171,71 @@ static int listen_addr(struct sa *laddr, const struct conf *conf)
 }
 
 
+/* A file named by a config key; a relative path is taken from the config
+   directory (baresip runs in its module directory) */
+static bool conf_file(char *path, size_t sz, const struct conf *conf,
+		      const char *key)
+{
+	char val[256], dir[256];
+
+	if (conf_get_str(conf, key, val, sizeof(val)))
+		return false;
+
+	if (val[0] == '/' || conf_path_get(dir, sizeof(dir)))
+		str_ncpy(path, val, sz);
+	else
+		re_snprintf(path, sz, "%s/%s", dir, val);
+
+	return true;
+}
+
+
+/* httpctl_tls_*: the certificate and key, both or neither (the files are
+   checked when the server starts), and what plain HTTP gets */
+static int tls_config(struct web_prm *prm, char *cert, char *key, size_t sz,
+		      const struct conf *conf)
+{
+	char plain[16] = "refuse";
+	bool c, k;
+
+	c = conf_file(cert, sz, conf, "httpctl_tls_cert");
+	k = conf_file(key, sz, conf, "httpctl_tls_key");
+	if (c != k) {
+		warning("httpctl: httpctl_%s is set but httpctl_%s is not:"
+			" TLS needs both\n", c ? "tls_cert" : "tls_key",
+			c ? "tls_key" : "tls_cert");
+		return EINVAL;
+	}
+
+	(void)conf_get_str(conf, "httpctl_tls_plain", plain, sizeof(plain));
+
+	if (0 == str_casecmp(plain, "refuse"))
+		prm->tls_plain = WEB_TLS_PLAIN_REFUSE;
+	else if (0 == str_casecmp(plain, "redirect"))
+		prm->tls_plain = WEB_TLS_PLAIN_REDIRECT;
+	else if (0 == str_casecmp(plain, "allow"))
+		prm->tls_plain = WEB_TLS_PLAIN_ALLOW;
+	else {
+		warning("httpctl: httpctl_tls_plain: '%s' is not refuse,"
+			" redirect or allow\n", plain);
+		return EINVAL;
+	}
+
+	if (!c)
+		return 0;
+
+	prm->tls_cert = cert;
+	prm->tls_key = key;
+
+	if (prm->tls_plain == WEB_TLS_PLAIN_ALLOW)
+		warning("httpctl: httpctl_tls_plain allow: plain HTTP is"
+			" served too, and tokens sent over it travel in"
+			" clear\n");
+
+	return 0;
+}
+
+
 /* wsaudio_format: what a WebSocket gets when it asks for no format */
 static int audio_format(enum ws_audio *fmt, const struct conf *conf)
 {
@@ -228,6 +297,7 @@ static void healthz(struct api_req *req, void *arg)
 static int core_alloc(struct sp_core **corep)
 {
 	const struct conf *conf = conf_cur();
+	char cert[512] = "", key[512] = "";
 	struct web_prm prm;
 	struct sp_core *core;
 	enum ws_audio fmt;
@@ -242,6 +312,10 @@ static int core_alloc(struct sp_core **corep)
 	prm.body_max = API_BODY_MAX;
 
 	err = listen_addr(&prm.laddr, conf);
+	if (err)
+		goto out;
+
+	err = tls_config(&prm, cert, key, sizeof(cert), conf);
 	if (err)
 		goto out;
 
@@ -286,8 +360,8 @@ static int core_alloc(struct sp_core **corep)
 	if (err)
 		goto out;
 
-	info("httpctl: REST and WebSocket API on http://%J\n",
-	     web_laddr(core->web));
+	info("httpctl: REST and WebSocket API on %s://%J\n",
+	     web_is_tls(core->web) ? "https" : "http", web_laddr(core->web));
 
  out:
 	if (err)
