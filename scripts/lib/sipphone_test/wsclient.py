@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -76,12 +77,14 @@ def _read_http_head(sock):
 class WSClient:
     """One WebSocket connection.
 
-    url: ws://host:port/path?query. headers: extra handshake headers
-    (e.g. Authorization, Origin).
+    url: ws://host:port/path?query, or wss://. headers: extra handshake
+    headers (e.g. Authorization, Origin). ssl_context: for wss://, e.g.
+    ssl.create_default_context(cafile=...); default: the system's CAs.
     """
 
-    def __init__(self, url, headers=None, timeout=10.0):
+    def __init__(self, url, headers=None, timeout=10.0, ssl_context=None):
         self.url = url
+        self.ssl_context = ssl_context
         self.extra_headers = dict(headers or {})
         self.timeout = timeout
         self.texts = []       # str, or the parsed JSON value
@@ -98,11 +101,16 @@ class WSClient:
     def connect(self):
         """Open the connection; raises HandshakeError unless 101."""
         u = urlsplit(self.url)
-        port = u.port or 80
+        tls = u.scheme == "wss"
+        port = u.port or (443 if tls else 80)
         path = (u.path or "/") + ("?" + u.query if u.query else "")
         key = base64.b64encode(os.urandom(16)).decode()
         self._sock = socket.create_connection((u.hostname, port),
                                               timeout=self.timeout)
+        if tls:
+            ctx = self.ssl_context or ssl.create_default_context()
+            self._sock = ctx.wrap_socket(self._sock,
+                                         server_hostname=u.hostname)
         lines = ["GET %s HTTP/1.1" % path,
                  "Host: %s:%d" % (u.hostname, port),
                  "Upgrade: websocket", "Connection: Upgrade",
