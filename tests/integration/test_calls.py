@@ -111,7 +111,7 @@ def test_call_from_phone_answered_by_api_then_phone_hangs_up(service, phone):
     assert (line["state"], line["call"]) == ("idle", None)
     # the event sequence of this call, in order
     assert log.call_types(cid) == [
-        "call.incoming", "call.answered", "call.ended"]
+        "call.incoming", "call.answered", "call.ended", "call.quality"]
 
 
 @pytest.mark.parametrize("method,suffix", [("POST", "/hangup"),
@@ -227,7 +227,7 @@ def test_api_rings_phone_answered_by_phone(service, phone_factory):
     assert ended["data"]["reason"] == "phone_hangup", ended
     assert ended["data"]["duration_ms"] > 0
     assert log.call_types(cid) == [
-        "call.ringing", "call.answered", "call.ended"]
+        "call.ringing", "call.answered", "call.ended", "call.quality"]
     assert get_line(service, "100")["state"] == "idle"
 
 

@@ -56,7 +56,7 @@ def test_rfc2833_from_the_phone(service, phone):
                           "method": "rfc2833"}
     types = log.call_types(cid)
     assert types == ["call.incoming", "call.answered"] + ["dtmf"] * 4 + [
-        "call.ended"]
+        "call.ended", "call.quality"]
 
 
 # -- 2. SIP INFO from linphonec ----------------------------------------------
@@ -201,7 +201,8 @@ def test_ht802_info_digits_and_hook_flash(service):
             {"call": cid, "line": "300", "method": "info"}] * 3
         assert log.call_types(cid) == [
             "call.incoming", "call.answered", "dtmf", "call.flash", "dtmf",
-            "call.flash", "call.flash", "dtmf", "call.ended"]
+            "call.flash", "call.flash", "dtmf", "call.ended",
+            "call.quality"]
     finally:
         ua.close()
 

@@ -317,7 +317,8 @@ def test_events_are_the_event_log_in_order(service, phone_factory,
     assert ws_events(ws1)[:n] == ws_events(ws2)[:n]
     call_types = [e["type"] for e in logged
                   if e["type"].startswith("call.")]
-    assert call_types == ["call.incoming", "call.answered", "call.ended"]
+    assert call_types == ["call.incoming", "call.answered", "call.ended",
+                          "call.quality"]
     # any event about this call names it by its id
     wrong = [(e["type"], e["data"]["call"]) for e in logged
              if "call" in e["data"] and e["data"]["call"] != cid]
