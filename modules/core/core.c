@@ -94,7 +94,7 @@ static int state_dir_init(struct sp_core *core, const struct conf *conf)
 	char path[512];
 	int err;
 
-	if (0 == conf_get_str(conf, "httpctl_state_dir", path, sizeof(path)))
+	if (sp_conf_path(path, sizeof(path), conf, "httpctl_state_dir"))
 		return str_dup(&core->state_dir, path);
 
 	err = conf_path_get(path, sizeof(path));
@@ -171,25 +171,6 @@ static int listen_addr(struct sa *laddr, const struct conf *conf)
 }
 
 
-/* A file named by a config key; a relative path is taken from the config
-   directory (baresip runs in its module directory) */
-static bool conf_file(char *path, size_t sz, const struct conf *conf,
-		      const char *key)
-{
-	char val[256], dir[256];
-
-	if (conf_get_str(conf, key, val, sizeof(val)))
-		return false;
-
-	if (val[0] == '/' || conf_path_get(dir, sizeof(dir)))
-		str_ncpy(path, val, sz);
-	else
-		re_snprintf(path, sz, "%s/%s", dir, val);
-
-	return true;
-}
-
-
 /* httpctl_tls_*: the certificate and key, both or neither (the files are
    checked when the server starts), and what plain HTTP gets */
 static int tls_config(struct web_prm *prm, char *cert, char *key, size_t sz,
@@ -198,8 +179,8 @@ static int tls_config(struct web_prm *prm, char *cert, char *key, size_t sz,
 	char plain[16] = "refuse";
 	bool c, k;
 
-	c = conf_file(cert, sz, conf, "httpctl_tls_cert");
-	k = conf_file(key, sz, conf, "httpctl_tls_key");
+	c = sp_conf_path(cert, sz, conf, "httpctl_tls_cert");
+	k = sp_conf_path(key, sz, conf, "httpctl_tls_key");
 	if (c != k) {
 		warning("httpctl: httpctl_%s is set but httpctl_%s is not:"
 			" TLS needs both\n", c ? "tls_cert" : "tls_key",
@@ -370,6 +351,35 @@ static int core_alloc(struct sp_core **corep)
 		*corep = core;
 
 	return err;
+}
+
+
+/**
+ * A file or directory named by a config key; a relative path is taken
+ * from the config directory (baresip runs in its module directory, where
+ * nobody would look)
+ *
+ * @param path  Returned path
+ * @param sz    Size of path
+ * @param conf  Configuration
+ * @param key   Config key
+ *
+ * @return true if the key is set
+ */
+bool sp_conf_path(char *path, size_t sz, const struct conf *conf,
+		  const char *key)
+{
+	char val[256], dir[256];
+
+	if (conf_get_str(conf, key, val, sizeof(val)))
+		return false;
+
+	if (val[0] == '/' || conf_path_get(dir, sizeof(dir)))
+		str_ncpy(path, val, sz);
+	else
+		re_snprintf(path, sz, "%s/%s", dir, val);
+
+	return true;
 }
 
 

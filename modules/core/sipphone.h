@@ -382,6 +382,8 @@ struct sp_core {
 	uint64_t start_ms;     /* unix ms at start                   */
 };
 
-int sp_core_open(struct sp_core **corep);
+int  sp_core_open(struct sp_core **corep);
+bool sp_conf_path(char *path, size_t sz, const struct conf *conf,
+		  const char *key);
 
 #endif

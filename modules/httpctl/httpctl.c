@@ -161,7 +161,7 @@ static int webhooks_init(struct httpctl *c, const struct conf *conf)
 	char ca[256];
 	int err;
 
-	if (conf_get_str(conf, "httpctl_webhook_ca", ca, sizeof(ca)))
+	if (!sp_conf_path(ca, sizeof(ca), conf, "httpctl_webhook_ca"))
 		str_ncpy(ca, webhook_ca_default, sizeof(ca));
 
 	err = webhooks_alloc(&c->webhooks, c->core->store);
