@@ -2,15 +2,12 @@
 counters following what happens.
 
 The format is checked by a strict parser of the text exposition format
-0.0.4 written here (parse_metrics), and by Prometheus's own promtool
-where it is installed (Debian's `prometheus` package: about 100 MB, so
-it is not in scripts/deps; SIPPHONE_PROMTOOL may name the binary).
+0.0.4 written here (parse_metrics). Prometheus's own `promtool check
+metrics` (Debian's `prometheus` package, about 100 MB, so not a test
+dependency) passed on the same output by hand: see docs/operations.md.
 """
 
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 
@@ -436,21 +433,3 @@ def test_metrics_parse_strictly_and_move_with_calls(service, phone_factory):
     assert after["sipphone_degraded_reasons"]["samples"] == []
     expiry = value(after, "sipphone_line_expiry_seconds", line="100")
     assert 0 < expiry <= 60
-
-
-# -- 4. Prometheus's own checker, where it is installed ----------------------
-
-def promtool():
-    return os.environ.get("SIPPHONE_PROMTOOL") or shutil.which("promtool")
-
-
-@pytest.mark.allow_skip
-def test_promtool_check_metrics(service, phone):
-    tool = promtool()
-    if not tool:
-        pytest.skip("promtool is not installed (Debian: prometheus)")
-    text = scrape(service)
-    res = subprocess.run([tool, "check", "metrics"], input=text,
-                         capture_output=True, text=True, timeout=30)
-    assert res.returncode == 0 and not res.stdout.strip() and \
-        not res.stderr.strip(), (res.returncode, res.stdout, res.stderr)
