@@ -262,6 +262,31 @@ int api_query_u64(const struct api_req *req, const char *name,
 }
 
 
+/**
+ * The page size of a collection: ?limit=N, default API_LIMIT_DEFAULT,
+ * and a limit above API_LIMIT_MAX is served as API_LIMIT_MAX
+ *
+ * @param req     Request
+ * @param limitp  Returned page size
+ *
+ * @return 0 if success, EINVAL after answering 400 for a malformed value
+ */
+int api_limit(struct api_req *req, size_t *limitp)
+{
+	uint64_t limit = API_LIMIT_DEFAULT;
+
+	if (api_query_u64(req, "limit", &limit)) {
+		api_error(req, 400, "invalid_query", "limit must be a number"
+			  " (at most %d is used)", API_LIMIT_MAX);
+		return EINVAL;
+	}
+
+	*limitp = (size_t)min(limit, (uint64_t)API_LIMIT_MAX);
+
+	return 0;
+}
+
+
 /* CORS headers for a listed cross-origin browser; none for the rest */
 static int cors_print(struct re_printf *pf, const struct api_req *req)
 {
@@ -409,6 +434,16 @@ int api_error(struct api_req *req, uint16_t status, const char *code,
 	va_end(ap);
 
 	return err;
+}
+
+
+/** Answer with an error someone else described (ops, hub, ...) */
+int api_fail(struct api_req *req, const struct sp_err *err)
+{
+	if (!req || !err || !err->code)
+		return EINVAL;
+
+	return api_error(req, err->status, err->code, "%s", err->msg);
 }
 
 

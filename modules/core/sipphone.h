@@ -170,6 +170,8 @@ struct api;
 enum {
 	API_PARAM_MAX = 4,
 	API_BODY_MAX = 65536,
+	API_LIMIT_DEFAULT = 100,  /* page size of a collection   */
+	API_LIMIT_MAX = 1000,
 };
 
 enum api_flags {
@@ -200,11 +202,13 @@ const char *api_param(const struct api_req *req, const char *name);
 int  api_query(const struct api_req *req, const char *name, struct pl *val);
 int  api_query_u64(const struct api_req *req, const char *name,
 		   uint64_t *valp);
+int  api_limit(struct api_req *req, size_t *limitp);
 int  api_reply(struct api_req *req, uint16_t status, json_t *body);
 int  api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
 		    const char *fmt, ...);
 int  api_error(struct api_req *req, uint16_t status, const char *code,
 	       const char *fmt, ...);
+int  api_fail(struct api_req *req, const struct sp_err *err);
 
 
 /*

@@ -67,12 +67,6 @@ static void get_calls(struct api_req *req, void *arg)
 }
 
 
-static void reply_err(struct api_req *req, const struct sp_err *e)
-{
-	api_error(req, e->status, e->code, "%s", e->msg);
-}
-
-
 /* The call named in the path, or NULL after answering 404 */
 static struct pcall *path_call(struct api_req *req, struct httpctl *ctl)
 {
@@ -101,7 +95,7 @@ static void post_calls(struct api_req *req, void *arg)
 	struct sp_err e;
 
 	if (ops_dial(arg, req->body, &pc, &e))
-		reply_err(req, &e);
+		api_fail(req, &e);
 	else
 		api_reply(req, 201, pcall_encode(pc));
 }
@@ -116,7 +110,7 @@ static void post_answer(struct api_req *req, void *arg)
 		return;
 
 	if (ops_answer(pc, &e))
-		reply_err(req, &e);
+		api_fail(req, &e);
 	else
 		api_reply(req, 200, pcall_encode(pc));
 }
@@ -131,7 +125,7 @@ static void post_hangup(struct api_req *req, void *arg)
 		return;
 
 	if (ops_hangup(pc, &e))
-		reply_err(req, &e);
+		api_fail(req, &e);
 	else
 		api_reply(req, 200, pcall_encode(pc));
 }
@@ -147,7 +141,7 @@ static void post_dtmf(struct api_req *req, void *arg)
 		return;
 
 	if (ops_dtmf(pc, digits, &e))
-		reply_err(req, &e);
+		api_fail(req, &e);
 	else
 		api_reply(req, 202, json_pack("{s:s, s:O}", "call", pc->id,
 					      "digits", digits));

@@ -2,24 +2,19 @@
  * @file api_events.c  REST: GET /api/v1/events?after=SEQ&limit=N
  *
  * The event log, oldest first, for polling and replay. next_after is the
- * seq to pass as "after" in the next poll. A limit above LIMIT_MAX is
- * served as LIMIT_MAX, like a page size.
+ * seq to pass as "after" in the next poll. A limit above API_LIMIT_MAX is
+ * served as API_LIMIT_MAX, like a page size.
  */
 
 #include "sipphone.h"
 #include "httpctl.h"
 
 
-enum {
-	LIMIT_DEFAULT = 100,
-	LIMIT_MAX = 1000,
-};
-
-
 static void get_events(struct api_req *req, void *arg)
 {
 	struct httpctl *ctl = arg;
-	uint64_t after = 0, limit = LIMIT_DEFAULT, last;
+	uint64_t after = 0, last;
+	size_t limit;
 	struct mbuf *mb;
 	int err;
 
@@ -28,13 +23,8 @@ static void get_events(struct api_req *req, void *arg)
 			  "after must be an event seq (0 or more)");
 		return;
 	}
-	if (api_query_u64(req, "limit", &limit)) {
-		api_error(req, 400, "invalid_query",
-			  "limit must be a number (at most %d is used)",
-			  LIMIT_MAX);
+	if (api_limit(req, &limit))
 		return;
-	}
-	limit = min(limit, (uint64_t)LIMIT_MAX);
 
 	mb = mbuf_alloc(4096);
 	if (!mb) {
@@ -44,7 +34,7 @@ static void get_events(struct api_req *req, void *arg)
 
 	/* the envelopes are stored as JSON text: splice, don't re-parse */
 	err  = mbuf_write_str(mb, "{\"events\":[");
-	err |= evbus_list(ctl->core->bus, after, (size_t)limit, mb, &last);
+	err |= evbus_list(ctl->core->bus, after, limit, mb, &last);
 	err |= mbuf_printf(mb, "],\"next_after\":%llu}",
 			   (unsigned long long)last);
 	if (err) {

@@ -16,18 +16,6 @@
 #include "httpctl.h"
 
 
-enum {
-	LIMIT_DEFAULT = 100,
-	LIMIT_MAX = 1000,
-};
-
-
-static void reply_err(struct api_req *req, const struct sp_err *e)
-{
-	api_error(req, e->status, e->code, "%s", e->msg);
-}
-
-
 /* The endpoint named in the path, or NULL after answering 404 */
 static struct webhook *path_webhook(struct api_req *req, struct httpctl *ctl)
 {
@@ -74,7 +62,7 @@ static void post_webhooks(struct api_req *req, void *arg)
 	/* from the newest event on: no backlog for a new endpoint */
 	if (webhooks_create(ctl->webhooks, req->body,
 			    evstore_last_seq(ctl->core->store), &wh, &e)) {
-		reply_err(req, &e);
+		api_fail(req, &e);
 		return;
 	}
 
@@ -136,23 +124,18 @@ static void get_deliveries(struct api_req *req, void *arg)
 {
 	struct httpctl *ctl = arg;
 	struct webhook *wh = path_webhook(req, ctl);
-	uint64_t limit = LIMIT_DEFAULT;
+	size_t limit;
 	json_t *arr = NULL;
 	int err;
 
 	if (!wh)
 		return;
 
-	if (api_query_u64(req, "limit", &limit)) {
-		api_error(req, 400, "invalid_query",
-			  "limit must be a number (at most %d is used)",
-			  LIMIT_MAX);
+	if (api_limit(req, &limit))
 		return;
-	}
-	limit = min(limit, (uint64_t)LIMIT_MAX);
 
 	err = whoutbox_records(webhooks_db(ctl->webhooks), wh->id,
-			       (size_t)limit, &arr);
+			       limit, &arr);
 	if (err) {
 		api_error(req, 500, "internal_error",
 			  "could not read the deliveries: %m", err);
@@ -174,7 +157,7 @@ static void post_retry(struct api_req *req, void *arg)
 		return;
 
 	if (whdeliver_retry(ctl->whdeliver, wh, event_id, &e)) {
-		reply_err(req, &e);
+		api_fail(req, &e);
 		return;
 	}
 
@@ -194,7 +177,7 @@ static void post_test(struct api_req *req, void *arg)
 		return;
 
 	if (whdeliver_test(ctl->whdeliver, wh, &result, &e)) {
-		reply_err(req, &e);
+		api_fail(req, &e);
 		return;
 	}
 

@@ -6,14 +6,19 @@
 - assert_error: one request that must fail with a given status and code.
 - assert_healthy: the service still runs and answers.
 - wait_until: poll a condition with a deadline (re-exported from procs).
+- raw_ws: a WebSocket client socket that will read nothing (stalled).
 """
 
+import base64
+import os
+import socket
 import time
 
 from sipphone_test.procs import wait_until  # noqa: F401  (re-export)
+from sipphone_test.wsclient import accept_key
 
 __all__ = ["EventLog", "api_ok", "assert_error", "assert_healthy",
-           "wait_until", "phone_events"]
+           "wait_until", "phone_events", "raw_ws"]
 
 
 class EventLog:
@@ -154,3 +159,27 @@ def phone_events(phone, kind, since=0):
     """The params of a fake phone's events of one type, in order."""
     return [e.get("param") for e in phone.events[since:]
             if e.get("type") == kind]
+
+
+def raw_ws(service, query, rcvbuf=4096):
+    """A raw client socket after the 101 of /api/v1/ws, with a small
+    receive buffer set before connecting. Nothing more is read."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", service.http_port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    q = "&".join("%s=%s" % kv for kv in dict(query, token=service.token)
+                 .items())
+    s.sendall(("GET /api/v1/ws?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+               % (q, service.http_port, key)).encode())
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):     # byte by byte: no more
+        b = s.recv(1)
+        assert b, "closed during the handshake: %r" % head
+        head += b
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert accept_key(key).encode() in head, head
+    return s

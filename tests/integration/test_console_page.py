@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EventLog, api_ok, phone_events, wait_until
+from helpers import EventLog, api_ok, phone_events
 from sipphone_test import audio, procs
 
 SRC = Path(os.environ.get("SIPPHONE_SRC")

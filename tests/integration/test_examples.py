@@ -1,7 +1,6 @@
 """The example clients in docs/ work against the real service."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 from helpers import EventLog

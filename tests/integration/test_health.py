@@ -14,20 +14,16 @@ baresip cannot be told to do. nft needs root, as CI has; scripts/deps
 test installs nftables.
 """
 
-import base64
 import os
 import re
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
-from helpers import EventLog, api_ok, wait_until
+from helpers import EventLog, api_ok, wait_until, raw_ws
 from sipphone_test.ports import free_port
 from sipphone_test.whreceiver import Receiver
-from sipphone_test.wsclient import accept_key
 
 SECTIONS = ("status", "reasons", "sip", "audio", "websocket", "events")
 
@@ -150,28 +146,6 @@ class PacketLoss:
         self.remove()
 
 
-def raw_ws(service, query, rcvbuf=4096):
-    """A client socket after the 101 of /api/v1/ws, with a small receive
-    buffer; nothing more is read from it: a stalled client."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(10)
-    s.connect(("127.0.0.1", service.http_port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    q = "&".join("%s=%s" % kv for kv in dict(query, token=service.token)
-                 .items())
-    s.sendall(("GET /api/v1/ws?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-               % (q, service.http_port, key)).encode())
-    head = b""
-    while not head.endswith(b"\r\n\r\n"):     # byte by byte: no more
-        b = s.recv(1)
-        assert b, "closed during the handshake: %r" % head
-        head += b
-    assert head.startswith(b"HTTP/1.1 101"), head
-    assert accept_key(key).encode() in head, head
-    return s
 
 
 # -- 1. the shape, and the token ---------------------------------------------

@@ -6,8 +6,6 @@ import http.client
 import os
 import shutil
 import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -18,21 +18,18 @@ fixed-time wait is the documented observation window of the stalled
 client test, which counts audio frames over wall-clock time.
 """
 
-import base64
 import itertools
 import json
-import os
 import re
-import socket
 import struct
 import time
 
 import pytest
 
-from helpers import EventLog, api_ok, assert_healthy, phone_events
+from helpers import (EventLog, api_ok, assert_healthy, phone_events,
+                     raw_ws)
 from sipphone_test.wsclient import (BINARY, CLOSE, CONT, TEXT,
-                                    HandshakeError, WSClient, accept_key,
-                                    encode_frame)
+                                    HandshakeError, WSClient, encode_frame)
 
 UNKNOWN_CALL = "call_000000000000"
 SESSION_RE = re.compile(r"^ws_[0-9a-f]+$")
@@ -600,28 +597,6 @@ def test_clear_and_mark_need_audio(service, ws_factory):
     refused(au, "mark", {}, "invalid_field")
 
 
-def raw_ws(service, query, rcvbuf=4096):
-    """A raw client socket after the 101 of /api/v1/ws, with a small
-    receive buffer set before connecting. Nothing more is read."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(10)
-    s.connect(("127.0.0.1", service.http_port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    q = "&".join("%s=%s" % kv for kv in dict(query, token=service.token)
-                 .items())
-    s.sendall(("GET /api/v1/ws?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-               % (q, service.http_port, key)).encode())
-    head = b""
-    while not head.endswith(b"\r\n\r\n"):     # byte by byte: no more
-        b = s.recv(1)
-        assert b, "closed during the handshake: %r" % head
-        head += b
-    assert head.startswith(b"HTTP/1.1 101"), head
-    assert accept_key(key).encode() in head, head
-    return s
 
 
 def read_until_close(s, timeout):
