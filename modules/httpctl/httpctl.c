@@ -69,17 +69,24 @@ static void ctl_destructor(void *arg)
 }
 
 
-/* Our UA's address: the SIP listen address when it names one */
+/* Our UA's address: the SIP listen address when it names one, else the
+   address baresip found for this machine (what the phone sees in From) */
 static int ua_create(struct ua **uap, const struct conf *conf)
 {
 	char listen[128] = "", *aor = NULL;
+	const struct sa *local;
 	struct sa laddr;
 	int err;
 
 	(void)conf_get_str(conf, "sip_listen", listen, sizeof(listen));
 	if (sa_decode(&laddr, listen, strlen(listen)) ||
-	    !sa_isset(&laddr, SA_ADDR))
-		sa_set_str(&laddr, "127.0.0.1", 0);
+	    !sa_isset(&laddr, SA_ADDR)) {
+		local = net_laddr_af(baresip_network(), AF_INET);
+		if (local && sa_isset(local, SA_ADDR))
+			laddr = *local;
+		else
+			sa_set_str(&laddr, "127.0.0.1", 0);
+	}
 
 	/* regint=0: we are the registrar, we register nowhere; PCMU only,
 	   20 ms, as the HT802 sends */

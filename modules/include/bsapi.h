@@ -227,6 +227,7 @@ struct network;
 struct dnsc;
 
 struct dnsc *net_dnsc(const struct network *net);
+const struct sa *net_laddr_af(const struct network *net, int af);
 
 
 /* Baresip instance */
