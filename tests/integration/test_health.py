@@ -405,7 +405,9 @@ def test_failing_webhook_degrades_until_it_delivers(service, phone):
         ev = h["events"]
         assert ev["deliveries"]["failed"] >= 1
         assert ev["deliveries"]["ok"] == 0
-        assert ev["deliveries"]["pending"] >= 2     # ringing, ended, ...
+        # the head and what queued behind it (how many events a call hung
+        # up at once makes depends on the phone's timing: at least one)
+        assert ev["deliveries"]["pending"] >= 1
         assert ev["webhooks"]["failing"] == 1
         ep = ev["webhooks"]["endpoints"][0]
         assert ep["id"] == wh["id"] and ep["failing"] is True
