@@ -3,7 +3,7 @@ httpctl_tls_plain) with real processes.
 
 A CA and a server certificate for localhost and 127.0.0.1 are made once
 by scripts/make-cert. The service runs on loopback as in the other
-tests, through TLSService: the harness's Service speaking https:// and
+tests, through the harness's Service with an ssl_context: https:// and
 wss:// with that CA (its start waits for GET /healthz over HTTPS).
 
 Covered: the files make-cert writes; curl (Debian's, OpenSSL) with the
@@ -29,7 +29,6 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
@@ -77,62 +76,20 @@ def certs(tmp_path_factory):
 
 # -- the service over TLS ----------------------------------------------------
 
-class TLSService(Service):
-    """The harness's Service, spoken to over https:// and wss://."""
-
-    def __init__(self, cafile, **kwargs):
-        self.cafile = str(cafile)
-        self.ctx = ssl.create_default_context(cafile=self.cafile)
-        super().__init__(**kwargs)
-
-    @property
-    def base_url(self):
-        return "https://127.0.0.1:%d" % self.http_port
-
-    @property
-    def ws_url(self):
-        return "wss://127.0.0.1:%d/api/v1/ws" % self.http_port
-
-    def api(self, method, path, body=None, token=_DEFAULT, headers=None,
-            timeout=10.0):
-        """Service.api() over HTTPS: (status, headers, body)."""
-        hdrs = {}
-        if token is _DEFAULT:
-            token = self.token
-        if token is not None:
-            hdrs["Authorization"] = "Bearer %s" % token
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode("utf-8")
-            hdrs["Content-Type"] = "application/json"
-        hdrs.update(headers or {})
-        conn = http.client.HTTPSConnection("127.0.0.1", self.http_port,
-                                           timeout=timeout,
-                                           context=self.ctx)
-        try:
-            conn.request(method, path, body=body, headers=hdrs)
-            resp = conn.getresponse()
-            return resp.status, resp.headers, _parse(resp.read())
-        finally:
-            conn.close()
-
-    def ws(self, query=None, token=_DEFAULT, headers=None):
-        params = dict(query or {})
-        params["token"] = self.token if token is _DEFAULT else token
-        return WSClient(self.ws_url + "?" + urlencode(params),
-                        headers=headers, ssl_context=self.ctx).connect()
-
-
 @pytest.fixture
 def tls_factory(request, certs):
     """tls_factory(start=True, cafile=certs.ca, **overrides) -> a
-    TLSService with certs' certificate unless the overrides set
+    Service over TLS with certs' certificate unless the overrides set
     others; stopped at teardown, its log printed if the test failed."""
     made = []
 
     def make(start=True, cafile=None, **overrides):
         ov = certs.overrides()
         ov.update(overrides)
-        svc = TLSService(cafile or certs.ca, overrides=ov)
+        cafile = str(cafile or certs.ca)
+        svc = Service(overrides=ov, ssl_context=ssl.create_default_context(
+            cafile=cafile))
+        svc.cafile = cafile
         made.append(svc)
         return svc.start() if start else svc
 
@@ -321,7 +278,7 @@ def test_many_requests_on_one_connection(tls_factory):
     # wait inside OpenSSL; either, missed, would cost SERVICE_INTERVAL_MS
     svc = tls_factory()
     conn = http.client.HTTPSConnection("127.0.0.1", svc.http_port,
-                                       timeout=5, context=svc.ctx)
+                                       timeout=5, context=svc.ssl_context)
     times = []
     try:
         for i in range(50):

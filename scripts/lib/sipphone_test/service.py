@@ -69,12 +69,15 @@ class Service:
     """One running sipphone service.
 
     overrides: config keys to set (see rewrite_config).
+    ssl_context: speak https:// and wss:// with it (for a service with
+    httpctl_tls_cert/key among its overrides); None: http:// and ws://.
     Attributes: sip_port, http_port, base_url, token, confdir, state_dir,
     log_path, proc.
     """
 
     def __init__(self, overrides=None, src=None, build=None,
-                 baresip="baresip", workdir=None):
+                 baresip="baresip", workdir=None, ssl_context=None):
+        self.ssl_context = ssl_context
         dsrc, dbuild = paths()
         self.src = Path(src or dsrc)
         self.build = Path(build or dbuild)
@@ -111,11 +114,13 @@ class Service:
 
     @property
     def base_url(self):
-        return "http://127.0.0.1:%d" % self.http_port
+        return "%s://127.0.0.1:%d" % (
+            "https" if self.ssl_context else "http", self.http_port)
 
     @property
     def ws_url(self):
-        return "ws://127.0.0.1:%d/api/v1/ws" % self.http_port
+        return "%s://127.0.0.1:%d/api/v1/ws" % (
+            "wss" if self.ssl_context else "ws", self.http_port)
 
     @property
     def sip_server(self):
@@ -275,8 +280,13 @@ class Service:
         elif isinstance(body, str):
             body = body.encode("utf-8")
         hdrs.update(headers or {})
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
-                                          timeout=timeout)
+        if self.ssl_context:
+            conn = http.client.HTTPSConnection(
+                "127.0.0.1", self.http_port, timeout=timeout,
+                context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
+                                              timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()
@@ -296,7 +306,8 @@ class Service:
         url = self.ws_url
         if params:
             url += "?" + urlencode(params)
-        return WSClient(url, headers=headers).connect()
+        return WSClient(url, headers=headers,
+                        ssl_context=self.ssl_context).connect()
 
     def raw(self, data, timeout=5.0):
         """Send raw bytes over a new TCP connection; return the bytes of
