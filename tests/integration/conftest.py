@@ -111,20 +111,27 @@ def phone_factory(request):
             kwargs["server"] = request.getfixturevalue("service").sip_server
         ph = FakePhone(**kwargs)
         # registered now, so it runs before the service's teardown
-        request.node.addfinalizer(lambda: _stop_phone(request, ph))
+        request.node.addfinalizer(
+            lambda: _stop_peer(request, ph, _phone_report))
         return ph.start()
 
     return make
 
 
-def _stop_phone(request, ph):
+def _stop_peer(request, peer, report):
+    """Stop a phone at teardown; when the test failed, keep its files and
+    print report(peer)."""
     failed = _failed(request)
     if failed:
-        ph.keep = True
-    ph.stop()
+        peer.keep = True
+    peer.stop()
     if failed:
-        print("\n--- fake phone %s log %s (tail) ---\n%s"
-              % (ph.line, ph.log_path, ph.log_tail(40)))
+        print(report(peer))
+
+
+def _phone_report(ph):
+    return "\n--- fake phone %s log %s (tail) ---\n%s" % (
+        ph.line, ph.log_path, ph.log_tail(40))
 
 
 @pytest.fixture
@@ -142,21 +149,17 @@ def linphone_factory(request):
     Every one is stopped at teardown."""
     def make(**kwargs):
         lp = Linphone(**kwargs)
-        request.node.addfinalizer(lambda: _stop_linphone(request, lp))
+        request.node.addfinalizer(
+            lambda: _stop_peer(request, lp, _linphone_report))
         return lp.start()
 
     return make
 
 
-def _stop_linphone(request, lp):
-    failed = _failed(request)
-    if failed:
-        lp.keep = True
-    lp.stop()
-    if failed:
-        print("\n--- linphonec %s output ---\n%s\n--- log %s (tail) ---"
-              "\n%s" % (lp.line, "\n".join(lp.output[-40:]),
-                        lp.log_path, lp.log_tail(30)))
+def _linphone_report(lp):
+    return ("\n--- linphonec %s output ---\n%s\n--- log %s (tail) ---\n%s"
+            % (lp.line, "\n".join(lp.output[-40:]), lp.log_path,
+               lp.log_tail(30)))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@
 - assert_healthy: the service still runs and answers.
 - wait_until: poll a condition with a deadline (re-exported from procs).
 - raw_ws: a WebSocket client socket that will read nothing (stalled).
+- ring: the API rings a phone that answers by hand; it is ringing.
 """
 
 import base64
@@ -18,7 +19,7 @@ from sipphone_test.procs import wait_until  # noqa: F401  (re-export)
 from sipphone_test.wsclient import accept_key
 
 __all__ = ["EventLog", "api_ok", "assert_error", "assert_healthy",
-           "wait_until", "phone_events", "raw_ws"]
+           "wait_until", "phone_events", "raw_ws", "ring"]
 
 
 class EventLog:
@@ -183,3 +184,12 @@ def raw_ws(service, query, rcvbuf=4096):
     assert head.startswith(b"HTTP/1.1 101"), head
     assert accept_key(key).encode() in head, head
     return s
+
+
+def ring(service, phone, line="100"):
+    """POST /api/v1/calls to a phone in manual answer mode; returns the
+    call id once the phone has the INVITE (it rings, nobody answers)."""
+    m = phone.mark()
+    cid = api_ok(service, "POST", "/api/v1/calls", {"line": line}, 201)["id"]
+    phone.wait_event("CALL_INCOMING", 5, since=m)
+    return cid

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from helpers import (EventLog, api_ok, assert_error, assert_healthy,
-                     phone_events)
+                     phone_events, ring)
 from sipphone_test.sipraw import RawPhone
 
 UNKNOWN_CALL = "call_000000000000"
@@ -374,9 +374,7 @@ def test_call_state_errors(service, phone_factory):
 
     # a call to the phone, ringing
     m = phone.mark()
-    to_phone = api_ok(service, "POST", "/api/v1/calls", {"line": "100"},
-                      201)["id"]
-    phone.wait_event("CALL_INCOMING", 5, since=m)
+    to_phone = ring(service, phone)
     assert_error(service, "POST", "/api/v1/calls", {"line": "100"}, 409,
                  "line_busy")
     # only calls from the phone are answered over the API
@@ -501,10 +499,7 @@ def test_phone_declines_a_call_from_the_api(service, phone_factory):
     phone = phone_factory(line="100", answer="manual")
     phone.wait_registered(10)
     log = EventLog(service)
-    m = phone.mark()
-    cid = api_ok(service, "POST", "/api/v1/calls", {"line": "100"},
-                 201)["id"]
-    phone.wait_event("CALL_INCOMING", 5, since=m)
+    cid = ring(service, phone)
     log.wait("call.ringing", call=cid)
     phone.hangup()  # baresip rejects a call it has not answered: 486
     ended = log.wait("call.ended", call=cid)

@@ -14,7 +14,7 @@ built by hand on a UDP socket, since no test peer sends those bodies.
 """
 
 from helpers import EventLog, api_ok, assert_error, assert_healthy, \
-    phone_events
+    phone_events, ring
 from sipphone_test.sipraw import RawPhone
 
 UNKNOWN_CALL = "call_000000000000"
@@ -122,9 +122,7 @@ def test_dtmf_request_errors(service, phone_factory):
 
     # a ringing call (to the phone): not yet
     m = phone.mark()
-    ringing = api_ok(service, "POST", "/api/v1/calls", {"line": "100"},
-                     201)["id"]
-    phone.wait_event("CALL_INCOMING", 5, since=m)
+    ringing = ring(service, phone)
     assert_error(service, "POST", "/api/v1/calls/%s/dtmf" % ringing,
                  {"digits": "1"}, 409, "call_not_active")
     phone.answer()
