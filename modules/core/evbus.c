@@ -10,7 +10,6 @@
  * Threads: main thread only.
  */
 
-#include <sys/random.h>
 #include "sipphone.h"
 
 
@@ -126,17 +125,6 @@ int evbus_subscribe(struct evbus_sub **subp, struct evbus *bus,
 }
 
 
-static int event_id(char **idp)
-{
-	uint8_t rnd[10];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return EIO;
-
-	return re_sdprintf(idp, "evt_%w", rnd, sizeof(rnd));
-}
-
-
 static int envelope_encode(struct evrec *rec, json_t *data)
 {
 	json_t *env;
@@ -187,7 +175,7 @@ int evbus_publish(struct evbus *bus, const char *type, json_t *data)
 	rec->ev.seq = bus->seq + 1;
 	rec->ev.time_ms = sptime_now_ms();
 
-	err  = event_id(&rec->id);
+	err  = randid_alloc(&rec->id, "evt_", 10);
 	err |= str_dup(&rec->type, type);
 	if (err)
 		goto out;

@@ -56,6 +56,13 @@ int sp_err_set(struct sp_err *err, uint16_t status, const char *code,
 
 
 /*
+ * Random identifiers (randid.c)
+ */
+
+int randid_alloc(char **idp, const char *prefix, size_t bytes);
+
+
+/*
  * Query strings (query.c)
  */
 

@@ -17,7 +17,6 @@
  * Threads: main thread only.
  */
 
-#include <sys/random.h>
 #include "sipphone.h"
 
 
@@ -251,17 +250,6 @@ static bool accept_handler(const struct web_req *req, struct sp_err *err,
 }
 
 
-static int session_id(char **idp)
-{
-	uint8_t rnd[6];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return EIO;
-
-	return re_sdprintf(idp, "ws_%w", rnd, sizeof(rnd));
-}
-
-
 static int hello_send(struct ws_session *s)
 {
 	const char *line = ws_session_line(s);
@@ -303,7 +291,7 @@ static void open_handler(struct web_conn *conn, const struct web_req *req,
 	if (0 == query_get(req->query, "audio", &v))
 		(void)audio_decode(&s->audio, &v);
 
-	err = session_id(&s->id);
+	err = randid_alloc(&s->id, "ws_", 6);
 	if (!err && 0 == query_get(req->query, "line", &v) && v.l)
 		err = pl_strdup(&s->line, &v);
 	if (err) {

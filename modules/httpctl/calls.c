@@ -13,7 +13,6 @@
  * Threads: main thread only (UA events, REST handlers, timers).
  */
 
-#include <sys/random.h>
 #include "sipphone.h"
 #include "httpctl.h"
 
@@ -71,17 +70,6 @@ static void calls_destructor(void *arg)
 }
 
 
-static int pcall_id(char **idp)
-{
-	uint8_t rnd[6];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return EIO;
-
-	return re_sdprintf(idp, "call_%w", rnd, sizeof(rnd));
-}
-
-
 /* The user part of a SIP URI, or an empty pl */
 static void uri_user(struct pl *user, const char *uri)
 {
@@ -112,7 +100,7 @@ static int pcall_alloc(struct pcall **pcp, struct calls *calls,
 	pc->state = PCALL_RINGING;
 	pc->started_at = sptime_now_ms();
 
-	err  = pcall_id(&pc->id);
+	err  = randid_alloc(&pc->id, "call_", 6);
 	err |= str_dup(&pc->line, line);
 	err |= str_dup(&pc->sip_callid, call_id(call));
 	if (err)

@@ -15,7 +15,6 @@
  * Threads: main thread only (the database connection is the store's).
  */
 
-#include <sys/random.h>
 #include <sqlite3.h>
 #include "sipphone.h"
 #include "httpctl.h"
@@ -624,17 +623,6 @@ static int insert(struct webhooks *whs, const struct webhook *wh)
 }
 
 
-static int webhook_id(char **idp)
-{
-	uint8_t rnd[10];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return EIO;
-
-	return re_sdprintf(idp, "wh_%w", rnd, sizeof(rnd));
-}
-
-
 /* The filters of a request, checked: a non-empty array of strings */
 static int events_check(const json_t *jevents, struct sp_err *err)
 {
@@ -737,7 +725,7 @@ int webhooks_create(struct webhooks *whs, const json_t *args,
 	wh->cursor = cursor;
 	wh->events = json_deep_copy(json_object_get(args, "events"));
 
-	e  = webhook_id(&wh->id);
+	e  = randid_alloc(&wh->id, "wh_", 10);
 	e |= str_dup(&wh->url, json_string_value(json_object_get(args,
 								 "url")));
 	e |= whsign_secret_new(&wh->secret);
