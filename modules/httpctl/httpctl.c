@@ -37,6 +37,10 @@
 #include <stdlib.h>
 #include "sipphone.h"
 #include "httpctl.h"
+#include "sip/sip.h"
+#include "webhook/webhook.h"
+#include "api/api.h"
+#include "www/www.h"
 
 
 static const char webhook_ca_default[] =
@@ -252,7 +256,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 	err |= api_webhooks_register(c);
 	err |= api_health_register(c);
 	err |= www_register(c);
-	err |= wscmd_register(c);
+	err |= api_calls_ws_register(c);
 	err |= api_log_register(c);
 	if (err) {
 		err = ENOMEM;

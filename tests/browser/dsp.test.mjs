@@ -1,4 +1,4 @@
-// dsp.test.mjs -- the console's audio code (modules/httpctl/www/dsp.js)
+// dsp.test.mjs -- the console's audio code (modules/httpctl/www/assets/dsp.js)
 // in node, on simulated clocks: what a browser test cannot show in a few
 // seconds (drift over minutes, filter attenuation, mu-law exactness).
 //
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 // dsp.js is a browser ES module with no imports: load it as one
-const src = readFileSync(new URL('../../modules/httpctl/www/dsp.js', import.meta.url));
+const src = readFileSync(new URL('../../modules/httpctl/www/assets/dsp.js', import.meta.url));
 const dsp = await import('data:text/javascript;base64,' + src.toString('base64'));
 const { RATE, FRAME, ULAW, ulawEncode, decodeFrame, encodeFrame, rms,
   Downsampler, Playout } = dsp;

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-_LIB = Path(__file__).resolve().parents[2] / "scripts" / "lib"
+_LIB = Path(__file__).resolve().parents[1] / "support"
 sys.path.insert(0, str(_LIB))
 
 from sipphone_test import ports  # noqa: E402

@@ -249,7 +249,7 @@ def test_static_files_need_no_token_and_carry_security_headers(service):
                      "frame-ancestors 'none'", "object-src 'none'"):
             assert part in csp, (path, csp)
         assert "unsafe" not in csp
-        src = SRC / "modules" / "httpctl" / "www" / (
+        src = SRC / "modules" / "httpctl" / "www" / "assets" / (
             "index.html" if path == "/" else path[1:])
         assert body == src.read_text(), path
     # the page files are not the API: the API still wants its token

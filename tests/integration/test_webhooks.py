@@ -80,7 +80,7 @@ def node_verify(tmp_path, secret, headers, body):
 
 # -- the receiver ------------------------------------------------------------
 
-# Receiver (scripts/lib/sipphone_test/whreceiver.py): answer(path,
+# Receiver (tests/support/sipphone_test/whreceiver.py): answer(path,
 # *statuses, retry_after=None), hang(path), requests(path) -> dicts
 # {path, headers, body, event, at, ...}, wait(path, count, timeout).
 

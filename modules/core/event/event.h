@@ -1,0 +1,63 @@
+/**
+ * @file event.h  Events: the durable log and the bus that publishes to it
+ *
+ * Part of sipphone.h, which includes libre, jansson and bsapi.h first:
+ * include that.
+ *
+ * Threads: main thread only.
+ */
+
+#ifndef SP_EVENT_H
+#define SP_EVENT_H
+
+/*
+ * Event store (evstore.c): the durable event log, SQLite in WAL mode
+ */
+
+struct evstore;
+struct evbus_event;
+struct sqlite3;
+
+/* The oldest seq a reader still needs (UINT64_MAX: none) */
+typedef uint64_t (evstore_floor_h)(void *arg);
+
+int  evstore_open(struct evstore **esp, const char *path, uint32_t keep,
+		  uint32_t max_age_s);
+void evstore_set_floor_handler(struct evstore *es, evstore_floor_h *h,
+			       void *arg);
+uint64_t evstore_last_seq(const struct evstore *es);
+int  evstore_append(struct evstore *es, const struct evbus_event *ev);
+int  evstore_list(struct evstore *es, uint64_t after, size_t limit,
+		  struct mbuf *mb, uint64_t *lastp);
+struct sqlite3 *evstore_db(const struct evstore *es);
+
+
+/*
+ * Event bus (evbus.c): publish once to the store and every subscriber
+ */
+
+struct evbus;
+struct evbus_sub;
+
+/** A published event; the envelope is its JSON text */
+struct evbus_event {
+	uint64_t seq;
+	const char *id;        /* "evt_..."                          */
+	const char *type;      /* "call.incoming", ...               */
+	uint64_t time_ms;      /* unix ms                            */
+	const char *json;      /* the whole envelope, compact JSON   */
+};
+
+typedef void (evbus_h)(const struct evbus_event *ev, void *arg);
+
+int  evbus_alloc(struct evbus **busp, struct evstore *store);
+int  evbus_subscribe(struct evbus_sub **subp, struct evbus *bus,
+		     evbus_h *h, void *arg);
+int  evbus_publish(struct evbus *bus, const char *type, json_t *data);
+uint64_t evbus_last_seq(const struct evbus *bus);
+uint64_t evbus_published(const struct evbus *bus);
+uint64_t evbus_store_errors(const struct evbus *bus);
+int  evbus_list(const struct evbus *bus, uint64_t after, size_t limit,
+		struct mbuf *mb, uint64_t *lastp);
+
+#endif

@@ -1,0 +1,571 @@
+/**
+ * @file line.c  The line table: one line per HT802 port, keyed by the user
+ *               part of the address it registers ("100", "101")
+ *
+ * A line is created by its first REGISTER and stays known while the
+ * module runs, so that the API can show a line that unregistered or
+ * expired (registered=false) with its last contact. Each line holds one
+ * binding: the HT802 registers one Contact per port, and a new Contact
+ * replaces the old one.
+ *
+ * Events: line.registered when a line becomes registered or its contact
+ * or source moves; line.unregistered (reason "unregister" or "expired").
+ * A plain refresh publishes nothing.
+ */
+
+#include "sipphone.h"
+#include "sip/sip.h"
+
+
+struct lines {
+	struct list linel;     /* struct line, sorted by id */
+	struct evbus *bus;     /* where line events go, may be NULL */
+};
+
+
+static void line_destructor(void *arg)
+{
+	struct line *line = arg;
+
+	tmr_cancel(&line->tmr);
+	list_unlink(&line->le);
+	mem_deref(line->id);
+	mem_deref(line->contact);
+	mem_deref(line->dial_uri);
+	mem_deref(line->user_agent);
+}
+
+
+static void lines_destructor(void *arg)
+{
+	struct lines *lines = arg;
+
+	list_flush(&lines->linel);
+	mem_deref(lines->bus);
+}
+
+
+static const char *transp_name(enum sip_transp tp)
+{
+	switch (tp) {
+
+	case SIP_TRANSP_UDP: return "udp";
+	case SIP_TRANSP_TCP: return "tcp";
+	case SIP_TRANSP_TLS: return "tls";
+	case SIP_TRANSP_WS:  return "ws";
+	case SIP_TRANSP_WSS: return "wss";
+	default:             return "unknown";
+	}
+}
+
+
+/* "ip:port" ("[v6]:port"), or null before the first REGISTER */
+static json_t *source_encode(const struct line *line)
+{
+	char buf[64];
+
+	if (!sa_isset(&line->src, SA_ADDR))
+		return json_null();
+
+	if (re_snprintf(buf, sizeof(buf), "%J", &line->src) < 0)
+		return NULL;
+
+	return json_string(buf);
+}
+
+
+static void publish(struct lines *lines, const char *type, json_t *data)
+{
+	if (!lines->bus) {
+		json_decref(data);
+		return;
+	}
+
+	/* evbus logs its own failures; the binding stands either way */
+	(void)evbus_publish(lines->bus, type, data);
+}
+
+
+static void publish_registered(struct line *line)
+{
+	json_t *data;
+
+	data = json_object();
+	if (!data)
+		return;
+
+	if (json_object_set_new(data, "line", json_string(line->id)) ||
+	    json_object_set_new(data, "contact", jx_str(line->contact)) ||
+	    json_object_set_new(data, "source", source_encode(line)) ||
+	    json_object_set_new(data, "user_agent",
+				jx_str(line->user_agent)) ||
+	    json_object_set_new(data, "expires_s",
+				json_integer(line_expires_left(line)))) {
+		warning("httpctl: line %s: event not built\n", line->id);
+		json_decref(data);
+		return;
+	}
+
+	publish(line->lines, "line.registered", data);
+}
+
+
+static void publish_unregistered(struct line *line, const char *reason)
+{
+	json_t *data;
+
+	data = json_pack("{s:s, s:s}", "line", line->id, "reason", reason);
+	if (!data) {
+		warning("httpctl: line %s: event not built\n", line->id);
+		return;
+	}
+
+	publish(line->lines, "line.unregistered", data);
+}
+
+
+static void line_unregister(struct line *line)
+{
+	tmr_cancel(&line->tmr);
+	line->registered = false;
+	line->expires = 0;
+	line->expires_at = 0;
+}
+
+
+static void expire_handler(void *arg)
+{
+	struct line *line = arg;
+
+	line_unregister(line);
+
+	info("httpctl: line %s expired (contact %s from %J)\n",
+	     line->id, line->contact, &line->src);
+
+	publish_unregistered(line, "expired");
+}
+
+
+static int line_alloc(struct line **linep, struct lines *lines,
+		      const char *id)
+{
+	struct line *line;
+	struct le *le;
+	int err;
+
+	line = mem_zalloc(sizeof(*line), line_destructor);
+	if (!line)
+		return ENOMEM;
+
+	err = str_dup(&line->id, id);
+	if (err) {
+		mem_deref(line);
+		return err;
+	}
+
+	line->lines = lines;
+	line->tp = SIP_TRANSP_NONE;
+	tmr_init(&line->tmr);
+
+	/* keep the table sorted, so the API lists lines in a stable order */
+	LIST_FOREACH(&lines->linel, le) {
+		const struct line *l = le->data;
+
+		if (str_cmp(l->id, id) > 0)
+			break;
+	}
+
+	if (le)
+		list_insert_before(&lines->linel, le, &line->le, line);
+	else
+		list_append(&lines->linel, &line->le, line);
+
+	*linep = line;
+
+	return 0;
+}
+
+
+static uint16_t uri_port(const struct uri *uri, enum sip_transp tp)
+{
+	struct pl transport;
+
+	if (uri->port)
+		return uri->port;
+
+	if (!pl_strcasecmp(&uri->scheme, "sips") || tp == SIP_TRANSP_TLS)
+		return 5061;
+
+	if (!msg_param_decode(&uri->params, "transport", &transport) &&
+	    !pl_strcasecmp(&transport, "tls"))
+		return 5061;
+
+	return 5060;
+}
+
+
+/*
+ * Where an INVITE to the phone goes.
+ *
+ * The Contact URI as sent, unless the phone is behind NAT: if the
+ * Contact's host:port is not where the REGISTER came from, the phone
+ * cannot be reached at the Contact, so the same URI is used with its
+ * host:port replaced by the REGISTER's source address. A Contact with a
+ * host name counts as different. Over TCP/TLS/WS only the address is
+ * compared: the source port of a connection is never the port the phone
+ * listens on, and when the address differs the rewritten URI names the
+ * phone's own connection, which libre's SIP stack reuses.
+ */
+static int dial_uri_make(char **urip, const char *contact,
+			 const struct sa *src, enum sip_transp tp)
+{
+	struct uri uri;
+	struct pl pl;
+	struct sa host;
+	char addr[64];
+	bool same;
+
+	pl_set_str(&pl, contact);
+
+	/* uri_decode() says ENOENT for "no match": not our caller's word */
+	if (uri_decode(&uri, &pl))
+		return EINVAL;
+
+	if (sa_set(&host, &uri.host, uri_port(&uri, tp))) {
+		same = false;
+	}
+	else if (tp == SIP_TRANSP_UDP) {
+		same = sa_cmp(&host, src, SA_ALL);
+	}
+	else {
+		same = sa_cmp(&host, src, SA_ADDR);
+	}
+
+	if (same)
+		return str_dup(urip, contact);
+
+	if (sa_ntop(src, addr, sizeof(addr)))
+		return EINVAL;
+
+	pl_set_str(&uri.host, addr);
+	uri.af = sa_af(src);
+	uri.port = sa_port(src);
+
+	return re_sdprintf(urip, "%H", uri_encode, &uri);
+}
+
+
+/**
+ * Create a line table
+ *
+ * @param linesp  Returned line table
+ * @param bus     Event bus for line events (referenced), or NULL
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int lines_alloc(struct lines **linesp, struct evbus *bus)
+{
+	struct lines *lines;
+
+	if (!linesp)
+		return EINVAL;
+
+	lines = mem_zalloc(sizeof(*lines), lines_destructor);
+	if (!lines)
+		return ENOMEM;
+
+	lines->bus = mem_ref(bus);
+	*linesp = lines;
+
+	return 0;
+}
+
+
+/**
+ * Create or refresh a line's binding from a REGISTER
+ *
+ * Publishes line.registered when the line becomes registered or its
+ * contact or source changes; a refresh only restarts the expiry timer.
+ *
+ * @param lines  Line table
+ * @param id     Line id (user part of the To URI)
+ * @param b      The binding; expires must be > 0 (use lines_unbind)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int lines_bind(struct lines *lines, const char *id,
+	       const struct line_binding *b)
+{
+	struct line *line;
+	char *contact = NULL, *dial_uri = NULL, *ua = NULL;
+	uint64_t now;
+	bool fresh, moved;
+	int err;
+
+	if (!lines || !str_isset(id) || !b || !str_isset(b->contact) ||
+	    !b->src || !b->expires)
+		return EINVAL;
+
+	/* everything that can fail comes before the line changes */
+	err = str_dup(&contact, b->contact);
+	if (err)
+		goto out;
+
+	err = dial_uri_make(&dial_uri, b->contact, b->src, b->tp);
+	if (err)
+		goto out;
+
+	err = str_dup(&ua, b->user_agent ? b->user_agent : "");
+	if (err)
+		goto out;
+
+	line = lines_find(lines, id);
+	if (!line) {
+		err = line_alloc(&line, lines, id);
+		if (err)
+			goto out;
+	}
+
+	fresh = !line->registered;
+	moved = !fresh && (str_cmp(line->contact, contact) ||
+			   !sa_cmp(&line->src, b->src, SA_ALL) ||
+			   line->tp != b->tp);
+
+	mem_deref(line->contact);
+	mem_deref(line->dial_uri);
+	mem_deref(line->user_agent);
+	line->contact = contact;
+	line->dial_uri = dial_uri;
+	line->user_agent = ua;
+	contact = dial_uri = ua = NULL;
+
+	line->src = *b->src;
+	line->tp = b->tp;
+	line->expires = b->expires;
+	line->expires_at = tmr_jiffies() + (uint64_t)b->expires * 1000;
+	line->registered = true;
+
+	now = sptime_now_ms();
+	if (fresh)
+		line->registered_at = now;
+	line->last_register_at = now;
+
+	tmr_start(&line->tmr, (uint64_t)b->expires * 1000,
+		  expire_handler, line);
+
+	if (fresh || moved) {
+		info("httpctl: line %s registered: %s from %J/%s"
+		     " (%u s, \"%s\")\n", line->id, line->contact, &line->src,
+		     transp_name(line->tp), line->expires, line->user_agent);
+
+		if (str_cmp(line->contact, line->dial_uri))
+			info("httpctl: line %s: Contact is not where it"
+			     " registers from (NAT?), calls go to %s\n",
+			     line->id, line->dial_uri);
+
+		publish_registered(line);
+	}
+	else {
+		debug("httpctl: line %s refreshed (%u s)\n",
+		      line->id, line->expires);
+	}
+
+ out:
+	mem_deref(contact);
+	mem_deref(dial_uri);
+	mem_deref(ua);
+
+	return err;
+}
+
+
+/**
+ * Remove a line's binding (REGISTER with expiry 0)
+ *
+ * The line stays known with registered=false. A contact that is not the
+ * current binding changes nothing (a late unregister of an old Contact).
+ *
+ * @param lines    Line table
+ * @param id       Line id
+ * @param contact  Contact URI to remove, or NULL for all ("Contact: *")
+ */
+void lines_unbind(struct lines *lines, const char *id, const char *contact)
+{
+	struct line *line;
+
+	line = lines_find(lines, id);
+	if (!line || !line->registered)
+		return;
+
+	if (contact && str_cmp(contact, line->contact)) {
+		debug("httpctl: line %s: unregister of %s ignored,"
+		      " bound to %s\n", line->id, contact, line->contact);
+		return;
+	}
+
+	line_unregister(line);
+
+	info("httpctl: line %s unregistered (contact %s from %J)\n",
+	     line->id, line->contact, &line->src);
+
+	publish_unregistered(line, "unregister");
+}
+
+
+/**
+ * Find a line by id
+ *
+ * @param lines  Line table
+ * @param id     Line id
+ *
+ * @return the line, or NULL if no REGISTER named it yet
+ */
+struct line *lines_find(const struct lines *lines, const char *id)
+{
+	struct le *le;
+
+	if (!lines || !id)
+		return NULL;
+
+	LIST_FOREACH(&lines->linel, le) {
+		struct line *line = le->data;
+
+		if (!str_cmp(line->id, id))
+			return line;
+	}
+
+	return NULL;
+}
+
+
+/** Every known line (struct line), sorted by id */
+struct list *lines_list(struct lines *lines)
+{
+	return lines ? &lines->linel : NULL;
+}
+
+
+/** How many lines are registered now */
+size_t lines_registered_count(const struct lines *lines)
+{
+	struct le *le;
+	size_t n = 0;
+
+	if (!lines)
+		return 0;
+
+	LIST_FOREACH(&lines->linel, le) {
+		const struct line *line = le->data;
+
+		if (line->registered)
+			++n;
+	}
+
+	return n;
+}
+
+
+/** The registered line with the lowest id, or NULL if none */
+struct line *lines_first_registered(const struct lines *lines)
+{
+	struct le *le;
+
+	if (!lines)
+		return NULL;
+
+	LIST_FOREACH(&lines->linel, le) {
+		struct line *line = le->data;
+
+		if (line->registered)
+			return line;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * Seconds until a line's binding runs out, rounded up so that a fresh
+ * binding shows its full expiry
+ *
+ * @param line  Line
+ *
+ * @return seconds left, 0 if not registered
+ */
+uint32_t line_expires_left(const struct line *line)
+{
+	uint64_t now;
+
+	if (!line || !line->registered)
+		return 0;
+
+	now = tmr_jiffies();
+	if (now >= line->expires_at)
+		return 0;
+
+	return (uint32_t)((line->expires_at - now + 999) / 1000);
+}
+
+
+/** The API name of a line state */
+const char *line_state_name(enum line_state st)
+{
+	switch (st) {
+
+	case LINE_IDLE:    return "idle";
+	case LINE_RINGING: return "ringing";
+	case LINE_IN_CALL: return "in_call";
+	default:           return "unknown";
+	}
+}
+
+
+/**
+ * Encode a line as the API's line object
+ *
+ * contact, source, user_agent and transport are null before the first
+ * REGISTER; after an unregister they keep the last binding's values.
+ *
+ * @param line     Line
+ * @param state    The line's call state (from the call table)
+ * @param call_id  The line's current call, or NULL
+ *
+ * @return new JSON object, or NULL if out of memory
+ */
+json_t *line_encode(const struct line *line, enum line_state state,
+		    const char *call_id)
+{
+	json_t *obj;
+
+	if (!line)
+		return NULL;
+
+	obj = json_object();
+	if (!obj)
+		return NULL;
+
+	if (json_object_set_new(obj, "id", json_string(line->id)) ||
+	    json_object_set_new(obj, "registered",
+				json_boolean(line->registered)) ||
+	    json_object_set_new(obj, "contact", jx_str(line->contact)) ||
+	    json_object_set_new(obj, "source", source_encode(line)) ||
+	    json_object_set_new(obj, "user_agent",
+				jx_str(line->user_agent)) ||
+	    json_object_set_new(obj, "expires_s",
+				json_integer(line_expires_left(line))) ||
+	    json_object_set_new(obj, "state",
+				json_string(line_state_name(state))) ||
+	    json_object_set_new(obj, "call", jx_str(call_id)) ||
+	    json_object_set_new(obj, "registered_at",
+				jx_time(line->registered_at)) ||
+	    json_object_set_new(obj, "last_register_at",
+				jx_time(line->last_register_at)) ||
+	    json_object_set_new(obj, "transport",
+				jx_str(line->contact ?
+				       transp_name(line->tp) : NULL))) {
+		json_decref(obj);
+		return NULL;
+	}
+
+	return obj;
+}

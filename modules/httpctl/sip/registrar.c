@@ -1,0 +1,266 @@
+/**
+ * @file registrar.c  Registrar: answers REGISTER on baresip's SIP stack
+ *
+ * baresip 1.0.0 answers REGISTER with 501 itself, unless a listener
+ * handles it first. Its own request listeners return false for REGISTER,
+ * so ours, added later with sip_listen(), sees every REGISTER. Server
+ * transactions (libre) absorb retransmissions before any listener.
+ *
+ * There is no digest authentication: the HT802 sits on the LAN, and the
+ * source address must be in the allow list (httpctl_reg_allow).
+ */
+
+#include "sipphone.h"
+#include "sip/sip.h"
+
+
+enum {
+	REG_EXPIRES_MIN  = 60,     /* s, default shortest accepted expiry */
+	REG_EXPIRES_MAX  = 3600,   /* s, default longest granted expiry   */
+	REG_EXPIRES_DFLT = 3600,   /* s, when a REGISTER names none       */
+};
+
+struct registrar {
+	struct sip_lsnr *lsnr;
+	struct sip *sip;
+	struct lines *lines;
+	struct cidr_list *allow;
+	uint32_t expires_min;
+	uint32_t expires_max;
+	uint32_t expires_dflt;
+};
+
+
+static void registrar_destructor(void *arg)
+{
+	struct registrar *reg = arg;
+
+	mem_deref(reg->lsnr);
+	mem_deref(reg->allow);
+	mem_deref(reg->lines);
+}
+
+
+/*
+ * 200 OK with the line's binding, if any; Date lets the HT802 set its
+ * clock. With a format, sip_treplyf() adds neither Content-Length nor
+ * the blank line: each reply here ends with both.
+ */
+static void reply_ok(struct registrar *reg, const struct sip_msg *msg,
+		     const struct line *line)
+{
+	int err;
+
+	if (line && line->registered) {
+		err = sip_treplyf(NULL, NULL, reg->sip, msg, false, 200, "OK",
+				  "Contact: <%s>;expires=%u\r\n"
+				  "Date: %H\r\n"
+				  "Content-Length: 0\r\n"
+				  "\r\n",
+				  line->contact, line_expires_left(line),
+				  fmt_gmtime, NULL);
+	}
+	else {
+		err = sip_treplyf(NULL, NULL, reg->sip, msg, false, 200, "OK",
+				  "Date: %H\r\n"
+				  "Content-Length: 0\r\n"
+				  "\r\n",
+				  fmt_gmtime, NULL);
+	}
+
+	if (err)
+		warning("httpctl: REGISTER reply to %J failed: %m\n",
+			&msg->src, err);
+}
+
+
+static void reply_status(struct registrar *reg, const struct sip_msg *msg,
+			 uint16_t scode, const char *reason)
+{
+	int err;
+
+	err = sip_treply(NULL, reg->sip, msg, scode, reason);
+	if (err)
+		warning("httpctl: REGISTER reply to %J failed: %m\n",
+			&msg->src, err);
+}
+
+
+static void reply_too_brief(struct registrar *reg, const struct sip_msg *msg)
+{
+	int err;
+
+	err = sip_treplyf(NULL, NULL, reg->sip, msg, false,
+			  423, "Interval Too Brief",
+			  "Min-Expires: %u\r\n"
+			  "Content-Length: 0\r\n"
+			  "\r\n",
+			  reg->expires_min);
+	if (err)
+		warning("httpctl: REGISTER reply to %J failed: %m\n",
+			&msg->src, err);
+}
+
+
+static int register_handle(struct registrar *reg, const struct sip_msg *msg,
+			   const struct reg_req *rr, const char *id)
+{
+	struct line_binding b;
+	char *contact = NULL, *ua = NULL;
+	int err = 0;
+
+	if (rr->star) {
+		lines_unbind(reg->lines, id, NULL);
+		goto reply;
+	}
+
+	/* no Contact: a query for the current binding */
+	if (!pl_isset(&rr->contact))
+		goto reply;
+
+	err = pl_strdup(&contact, &rr->contact);
+	if (err)
+		goto out;
+
+	if (!rr->expires) {
+		lines_unbind(reg->lines, id, contact);
+		goto reply;
+	}
+
+	if (rr->expires < reg->expires_min) {
+		reply_too_brief(reg, msg);
+		goto out;
+	}
+
+	/* not pl_strdup(): it refuses an absent User-Agent */
+	err = re_sdprintf(&ua, "%r", &rr->user_agent);
+	if (err)
+		goto out;
+
+	b.contact = contact;
+	b.src = &msg->src;
+	b.tp = msg->tp;
+	b.user_agent = ua;
+	b.expires = min(rr->expires, reg->expires_max);
+
+	err = lines_bind(reg->lines, id, &b);
+	if (err)
+		goto out;
+
+ reply:
+	reply_ok(reg, msg, lines_find(reg->lines, id));
+
+ out:
+	mem_deref(contact);
+	mem_deref(ua);
+
+	return err;
+}
+
+
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct registrar *reg = arg;
+	const char *reason = NULL;
+	struct reg_req rr;
+	char id[64];
+	int err;
+
+	if (pl_strcmp(&msg->met, "REGISTER"))
+		return false;
+
+	if (!cidr_list_match(reg->allow, &msg->src)) {
+		warning("httpctl: REGISTER from %J refused:"
+			" not in httpctl_reg_allow\n", &msg->src);
+		reply_status(reg, msg, 403, "Forbidden");
+		return true;
+	}
+
+	err = reg_parse(&rr, msg, reg->expires_dflt, &reason);
+	if (err) {
+		if (!reason)
+			reason = "Bad Request";
+
+		warning("httpctl: bad REGISTER from %J: %s\n",
+			&msg->src, reason);
+		reply_status(reg, msg, 400, reason);
+		return true;
+	}
+
+	/* reg_parse() allows at most 32 characters */
+	(void)pl_strcpy(&rr.line, id, sizeof(id));
+
+	debug("httpctl: REGISTER %s from %J: contact %r%s, %u s\n",
+	      id, &msg->src, &rr.contact, rr.star ? "*" : "", rr.expires);
+
+	err = register_handle(reg, msg, &rr, id);
+	if (err) {
+		warning("httpctl: REGISTER %s from %J failed: %m\n",
+			id, &msg->src, err);
+		reply_status(reg, msg, 500, "Server Internal Error");
+	}
+
+	return true;
+}
+
+
+/**
+ * Start answering REGISTER requests
+ *
+ * @param regp   Returned registrar; mem_deref() it to stop listening
+ * @param sip    SIP stack (baresip's uag_sip())
+ * @param lines  Line table to bind into (referenced)
+ * @param cfg    Allow list and expiry range, or NULL for the defaults
+ *               (private + loopback ranges, 60-3600 s)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int reg_alloc(struct registrar **regp, struct sip *sip, struct lines *lines,
+	      const struct reg_cfg *cfg)
+{
+	struct registrar *reg;
+	int err;
+
+	if (!regp || !sip || !lines)
+		return EINVAL;
+
+	if (cfg && (!cfg->expires_max || cfg->expires_min > cfg->expires_max))
+		return EINVAL;
+
+	reg = mem_zalloc(sizeof(*reg), registrar_destructor);
+	if (!reg)
+		return ENOMEM;
+
+	/* not referenced: baresip tears its SIP stack down before the
+	 * modules, and flushing its listeners clears reg->lsnr */
+	reg->sip = sip;
+	reg->lines = mem_ref(lines);
+	reg->expires_min = cfg ? cfg->expires_min : REG_EXPIRES_MIN;
+	reg->expires_max = cfg ? cfg->expires_max : REG_EXPIRES_MAX;
+
+	/* a default must never earn a 423 */
+	reg->expires_dflt = REG_EXPIRES_DFLT;
+	if (reg->expires_dflt > reg->expires_max)
+		reg->expires_dflt = reg->expires_max;
+	if (reg->expires_dflt < reg->expires_min)
+		reg->expires_dflt = reg->expires_min;
+
+	err = cidr_list_decode(&reg->allow, cfg ? cfg->allow : NULL);
+	if (err)
+		goto out;
+
+	err = sip_listen(&reg->lsnr, sip, true, request_handler, reg);
+	if (err)
+		goto out;
+
+	info("httpctl: registrar on, expiry %u-%u s\n",
+	     reg->expires_min, reg->expires_max);
+
+ out:
+	if (err)
+		mem_deref(reg);
+	else
+		*regp = reg;
+
+	return err;
+}

@@ -1,0 +1,259 @@
+/**
+ * @file sip.h  The SIP side: registrar, lines, calls, DTMF, SIP trace, quality
+ *
+ * What the phone does, seen from baresip's SIP stack and UA events.
+ * Nothing here knows HTTP: the API reads and drives it (api/).
+ *
+ * Threads: main thread only.
+ */
+
+#ifndef HTTPCTL_SIP_H
+#define HTTPCTL_SIP_H
+
+/*
+ * CIDR lists (cidr.c): who may REGISTER
+ */
+
+struct cidr_list;
+
+int  cidr_list_decode(struct cidr_list **clp, const char *str);
+bool cidr_list_match(const struct cidr_list *cl, const struct sa *addr);
+
+
+/*
+ * REGISTER parsing (regmsg.c): a request, read and checked, no side effect
+ */
+
+/** What one REGISTER asks for */
+struct reg_req {
+	struct pl line;        /* user part of the To URI: the line id    */
+	bool star;             /* "Contact: *" (remove all bindings)      */
+	struct pl contact;     /* the Contact URI as sent, without <>     */
+	uint32_t expires;      /* asked expiry in seconds (0: unregister) */
+	struct pl user_agent;  /* User-Agent header, may be empty         */
+};
+
+int reg_parse(struct reg_req *rr, const struct sip_msg *msg,
+	      uint32_t dflt_expires, const char **reasonp);
+
+
+/*
+ * Lines (line.c): one per HT802 port, keyed by the registered user
+ */
+
+enum line_state {
+	LINE_IDLE = 0,
+	LINE_RINGING,
+	LINE_IN_CALL,
+};
+
+struct line {
+	struct le le;          /* in lines->linel                         */
+	struct lines *lines;
+	char *id;              /* "100"                                   */
+	bool registered;
+	char *contact;         /* the Contact URI as the ATA sent it      */
+	char *dial_uri;        /* where an INVITE to the phone goes       */
+	struct sa src;         /* source address of the last REGISTER     */
+	enum sip_transp tp;
+	char *user_agent;
+	uint32_t expires;      /* granted expiry, seconds                 */
+	uint64_t expires_at;   /* tmr_jiffies() ms when it runs out       */
+	uint64_t registered_at;     /* unix ms, when it became registered */
+	uint64_t last_register_at;  /* unix ms, the last REGISTER         */
+	struct tmr tmr;        /* expiry                                  */
+};
+
+struct lines;
+
+/** A binding that a REGISTER asks for */
+struct line_binding {
+	const char *contact;
+	const struct sa *src;
+	enum sip_transp tp;
+	const char *user_agent;
+	uint32_t expires;
+};
+
+int  lines_alloc(struct lines **linesp, struct evbus *bus);
+int  lines_bind(struct lines *lines, const char *id,
+		const struct line_binding *b);
+void lines_unbind(struct lines *lines, const char *id,
+		  const char *contact);
+struct line *lines_find(const struct lines *lines, const char *id);
+struct list *lines_list(struct lines *lines);
+size_t lines_registered_count(const struct lines *lines);
+struct line *lines_first_registered(const struct lines *lines);
+uint32_t line_expires_left(const struct line *line);
+json_t *line_encode(const struct line *line, enum line_state state,
+		    const char *call_id);
+const char *line_state_name(enum line_state st);
+
+
+/*
+ * Registrar (registrar.c): answers REGISTER on baresip's SIP stack
+ */
+
+struct registrar;
+
+struct reg_cfg {
+	const char *allow;     /* CIDR list, NULL: private + loopback     */
+	uint32_t expires_min;  /* shorter asks get 423                    */
+	uint32_t expires_max;  /* longer asks are shortened               */
+};
+
+int reg_alloc(struct registrar **regp, struct sip *sip, struct lines *lines,
+	      const struct reg_cfg *cfg);
+
+
+/*
+ * Call quality (quality.c): RTP counts, loss and jitter from RTCP, and a
+ * MOS estimate (a simplified ITU-T G.107 E-model for G.711)
+ */
+
+/** A call's audio quality; the RTCP figures are known once rtcp is set */
+struct quality {
+	uint32_t rx_packets;   /* RTP packets from the phone              */
+	uint32_t tx_packets;   /* RTP packets to the phone                */
+	uint32_t rx_errors;    /* packets the stream refused              */
+	bool rtcp;             /* a sender report came from the phone     */
+	uint32_t lost;         /* the phone's packets lost                */
+	double loss_pct;       /* of those it sent                        */
+	double jitter_ms;      /* interarrival jitter of its packets      */
+	uint32_t tx_lost;      /* our packets it reports lost             */
+	double tx_loss_pct;
+	double tx_jitter_ms;   /* the jitter it reports of ours           */
+	double rtt_ms;         /* round trip; 0: unknown                  */
+	double mos;            /* 1.0 to 4.5: the worse direction's       */
+};
+
+double quality_r_factor(double loss_pct, double jitter_ms, double rtt_ms);
+double quality_mos_of_r(double r);
+double quality_mos(double loss_pct, double jitter_ms, double rtt_ms);
+void quality_set(struct quality *q, const struct rtcp_stats *rs,
+		 uint32_t rx_packets, uint32_t tx_packets, uint32_t rx_errors);
+int  quality_read(struct quality *q, const struct call *call);
+json_t *quality_encode(const struct quality *q);
+
+
+/*
+ * Calls (calls.c): baresip calls seen as API call objects
+ */
+
+enum pcall_dir {
+	PCALL_FROM_PHONE = 0,  /* the phone went off-hook and dialed   */
+	PCALL_TO_PHONE,        /* the API rang the phone                */
+};
+
+enum pcall_state {
+	PCALL_RINGING = 0,
+	PCALL_ACTIVE,
+	PCALL_ENDED,
+};
+
+/** A call as the API shows it; outlives the baresip call it wraps */
+struct pcall {
+	struct le le;          /* in calls->activel or calls->endedl    */
+	struct calls *calls;
+	char *id;              /* "call_..."                            */
+	char *sip_callid;      /* SIP Call-ID of the dialog             */
+	struct call *call;     /* baresip's call; NULL once ended       */
+	char *line;            /* line id                               */
+	enum pcall_dir dir;
+	enum pcall_state state;
+	char *dialed;          /* digits the phone dialed (from_phone)  */
+	char *from;            /* caller SIP URI                        */
+	uint64_t started_at;   /* unix ms                               */
+	uint64_t answered_at;
+	uint64_t ended_at;
+	const char *answered_by;  /* "phone" or "api"                   */
+	const char *end_reason;
+	char *end_detail;      /* baresip's words for the end           */
+	uint16_t sip_code;     /* final SIP status of a failed INVITE   */
+	bool ringing_seen;
+	bool hangup_by_api;
+	bool ring_timeout;     /* nobody picked up in time              */
+	struct tmr tmr_ring;   /* ring timeout of a call to the phone   */
+	struct dtmf_tx *dtmf;  /* digits being sent to the phone        */
+	struct quality quality;  /* at the end (quality_known)          */
+	bool quality_known;
+	uint32_t lost_seen;    /* the most lost packets counted yet,    */
+	uint32_t tx_lost_seen; /* so that the totals never go back      */
+};
+
+struct calls;
+
+enum {
+	RING_TIMEOUT_S = 60,   /* a call to the phone rings this long     */
+	CALLS_DIRS = 2,        /* enum pcall_dir                          */
+	CALLS_REASONS = 8,     /* end reasons, see calls_reason_name()    */
+};
+
+/** What the call table counted since start */
+struct calls_stats {
+	uint64_t started[CALLS_DIRS];
+	uint64_t answered[CALLS_DIRS];
+	uint64_t ended[CALLS_DIRS][CALLS_REASONS];
+	uint32_t ringing[CALLS_DIRS];  /* now                             */
+	uint32_t active[CALLS_DIRS];   /* now: answered, not yet ended    */
+	uint64_t talk_ms;      /* answer to end, of ended calls           */
+	uint64_t rx_packets;   /* RTP of ended and live calls             */
+	uint64_t tx_packets;
+	uint64_t lost;         /* the phone's packets lost                */
+	uint64_t tx_lost;      /* ours, as the phone reports              */
+	uint64_t mos_count;    /* ended calls with a MOS ...              */
+	double mos_sum;        /* ... and the sum of their MOS            */
+};
+
+int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
+		 struct evbus *bus, struct sip *sip);
+int  calls_dial(struct calls *calls, const struct line *line,
+		uint32_t ring_s, struct pcall **pcp);
+int  calls_answer(struct pcall *pc);
+int  calls_hangup(struct pcall *pc);
+int  calls_send_dtmf(struct pcall *pc, const char *digits);
+struct pcall *calls_find(const struct calls *calls, const char *id);
+struct pcall *calls_find_sip(const struct calls *calls, const char *callid);
+struct pcall *calls_find_line(const struct calls *calls, const char *line);
+struct list *calls_active(struct calls *calls);
+struct list *calls_ended(struct calls *calls);
+void calls_publish(struct pcall *pc, const char *type, json_t *data);
+json_t *pcall_encode(const struct pcall *pc);
+const char *pcall_state_name(enum pcall_state st);
+enum line_state calls_line_state(const struct calls *calls,
+				 const char *line, const char **callidp);
+json_t *calls_line_encode(const struct calls *calls, const struct line *l);
+void calls_stats(struct calls *calls, struct calls_stats *st);
+const char *calls_reason_name(size_t i);
+const char *pcall_dir_name(enum pcall_dir dir);
+int  pcall_quality(const struct pcall *pc, struct quality *q);
+
+
+/*
+ * DTMF out (dtmf.c): digits sent to the phone
+ */
+
+struct dtmf_tx;
+
+int  dtmf_tx_alloc(struct dtmf_tx **dtp, struct call *call);
+int  dtmf_tx_queue(struct dtmf_tx *dt, const char *digits);
+bool dtmf_digits_valid(const char *digits);
+
+
+/*
+ * SIP trace (siptrace.c): INVITE sources, INFO digits and hook flash
+ */
+
+struct siptrace;
+
+typedef void (siptrace_flash_h)(const char *callid, void *arg);
+
+int  siptrace_alloc(struct siptrace **trp, struct sip *sip,
+		    siptrace_flash_h *flashh, void *arg);
+const char *siptrace_dtmf_method(struct siptrace *tr, const char *callid,
+				 char digit);
+int  siptrace_invite_src(const struct siptrace *tr, const char *callid,
+			 struct sa *src);
+void siptrace_forget(struct siptrace *tr, const char *callid);
+
+#endif

@@ -1,0 +1,613 @@
+/**
+ * @file outbox.c  The durable webhook outbox: what each endpoint still
+ *                   owes, what each attempt did
+ *
+ * There is no copy of an event per endpoint. The event log (the events
+ * table) is the outbox; an endpoint owes every event after its cursor
+ * that its filters match. This file reads the log for the delivery
+ * engine and keeps two tables beside it:
+ *
+ *   deliveries     one row per endpoint and event: the latest attempt
+ *                  (upserted at each one), for GET .../deliveries
+ *   redeliveries   events asked for again (retry, test), out of band,
+ *                  each with its own attempt count and due time
+ *
+ * Threads: main thread only (the database connection is the store's).
+ */
+
+#include <sqlite3.h>
+#include "sipphone.h"
+#include "webhook/webhook.h"
+
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS deliveries ("
+	" webhook TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" event_id TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" attempt INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" status_code INTEGER,"
+	" error TEXT,"
+	" at_ms INTEGER NOT NULL,"
+	" next_ms INTEGER,"
+	" PRIMARY KEY (webhook, seq));"
+	"CREATE INDEX IF NOT EXISTS deliveries_at"
+	" ON deliveries (webhook, at_ms);"
+	"CREATE TABLE IF NOT EXISTS redeliveries ("
+	" webhook TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL,"
+	" next_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (webhook, seq));";
+
+
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)min(v, (uint64_t)INT64_MAX));
+}
+
+
+static uint64_t col_u64(sqlite3_stmt *st, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+
+/** Make the outbox tables if need be */
+int whoutbox_init(struct sqlite3 *db)
+{
+	return whdb_exec(db, schema);
+}
+
+
+/** Drop an endpoint's outbox rows (inside webhook_delete's transaction) */
+int whoutbox_forget(struct sqlite3 *db, const char *webhook)
+{
+	static const char *const sqlv[] = {
+		"DELETE FROM deliveries WHERE webhook = ?",
+		"DELETE FROM redeliveries WHERE webhook = ?",
+	};
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(sqlv) && !err; i++) {
+		err = whdb_prepare(db, &st, sqlv[i]);
+		if (err)
+			break;
+		sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+		err = whdb_done(db, st, "deleting outbox rows");
+	}
+
+	return err;
+}
+
+
+/**
+ * Find the next event an endpoint owes: the first after its cursor that
+ * its filters match. The cursor moves past the events passed over (in
+ * memory only: they are owed to no one, so reading them again after a
+ * restart costs nothing and loses nothing).
+ *
+ * @param wh    Endpoint
+ * @param max   Read at most this many events
+ * @param seqp  Returned seq of the event found
+ *
+ * @return 0 if found, ENOENT if none is owed, EAGAIN if max events were
+ *         read without finding one (call again), otherwise errorcode
+ */
+int whoutbox_scan(struct webhook *wh, size_t max, uint64_t *seqp)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc, err;
+
+	if (!wh || !seqp)
+		return EINVAL;
+
+	db = webhooks_db(wh->whs);
+	err = whdb_prepare(db, &st, "SELECT seq, type FROM events"
+			   " WHERE seq > ? ORDER BY seq LIMIT ?");
+	if (err)
+		return err;
+
+	bind_u64(st, 1, wh->cursor);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+
+	err = ENOENT;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t seq = col_u64(st, 0);
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+
+		++n;
+		if (webhook_matches(wh, type)) {
+			*seqp = seq;
+			err = 0;
+			break;
+		}
+		wh->cursor = seq;
+	}
+	if (err == ENOENT && rc != SQLITE_DONE)
+		err = whdb_err(db, "reading the event log", rc);
+	else if (err == ENOENT && n == max)
+		err = EAGAIN;
+
+	sqlite3_finalize(st);
+
+	return err;
+}
+
+
+static void event_destructor(void *arg)
+{
+	struct whoutbox_event *ev = arg;
+
+	mem_deref(ev->id);
+	mem_deref(ev->type);
+	mem_deref(ev->json);
+}
+
+
+/**
+ * Read one event of the log
+ *
+ * @param db   Database
+ * @param seq  Its seq
+ * @param evp  Returned event (mem_deref it)
+ *
+ * @return 0 if success, ENOENT if the log no longer holds it
+ */
+int whoutbox_event_load(struct sqlite3 *db, uint64_t seq,
+			struct whoutbox_event **evp)
+{
+	struct whoutbox_event *ev = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if (!db || !evp)
+		return EINVAL;
+
+	err = whdb_prepare(db, &st, "SELECT id, type, json FROM events"
+			   " WHERE seq = ?");
+	if (err)
+		return err;
+
+	bind_u64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		err = ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = whdb_err(db, "reading an event", rc);
+		goto out;
+	}
+
+	ev = mem_zalloc(sizeof(*ev), event_destructor);
+	if (!ev) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	ev->seq = seq;
+	err  = str_dup(&ev->id, (const char *)sqlite3_column_text(st, 0));
+	err |= str_dup(&ev->type, (const char *)sqlite3_column_text(st, 1));
+	err |= str_dup(&ev->json, (const char *)sqlite3_column_text(st, 2));
+
+ out:
+	sqlite3_finalize(st);
+	if (err)
+		mem_deref(ev);
+	else
+		*evp = ev;
+
+	return err;
+}
+
+
+static const char *state_name(enum whd_state st)
+{
+	switch (st) {
+
+	case WHD_DELIVERED: return "delivered";
+	case WHD_FAILED:    return "failed";
+	default:            return "pending";
+	}
+}
+
+
+/**
+ * Write the latest attempt of an event at an endpoint (insert or
+ * replace); part of the caller's transaction
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int whoutbox_record(struct sqlite3 *db, const char *webhook,
+		    const struct whd_record *rec)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if (!db || !webhook || !rec)
+		return EINVAL;
+
+	err = whdb_prepare(db, &st, "INSERT OR REPLACE INTO deliveries"
+			   " (webhook, seq, event_id, type, attempt, state,"
+			   " status_code, error, at_ms, next_ms)"
+			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (err)
+		return err;
+
+	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+	bind_u64(st, 2, rec->seq);
+	sqlite3_bind_text(st, 3, rec->event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, rec->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, (int)rec->attempt);
+	sqlite3_bind_text(st, 6, state_name(rec->state), -1, SQLITE_STATIC);
+	if (rec->status)
+		sqlite3_bind_int(st, 7, rec->status);
+	if (rec->error)
+		sqlite3_bind_text(st, 8, rec->error, -1, SQLITE_STATIC);
+	bind_u64(st, 9, rec->at_ms);
+	if (rec->next_ms)
+		bind_u64(st, 10, rec->next_ms);
+
+	return whdb_done(db, st, "recording a delivery");
+}
+
+
+static json_t *col_int_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+
+	return json_integer(sqlite3_column_int64(st, col));
+}
+
+
+static json_t *col_text_or_null(sqlite3_stmt *st, int col)
+{
+	return jx_str((const char *)sqlite3_column_text(st, col));
+}
+
+
+static json_t *record_encode(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:I, s:s, s:i, s:s, s:o, s:o, s:o, s:o}",
+			 "event_id", (const char *)sqlite3_column_text(st, 0),
+			 "seq", (json_int_t)sqlite3_column_int64(st, 1),
+			 "type", (const char *)sqlite3_column_text(st, 2),
+			 "attempt", sqlite3_column_int(st, 3),
+			 "state", (const char *)sqlite3_column_text(st, 4),
+			 "status_code", col_int_or_null(st, 5),
+			 "error", col_text_or_null(st, 6),
+			 "at", jx_time(col_u64(st, 7)),
+			 "next_attempt_at", jx_time(col_u64(st, 8)));
+}
+
+
+/**
+ * An endpoint's delivery records, the latest attempt first
+ *
+ * @param db       Database
+ * @param webhook  Endpoint id
+ * @param limit    At most this many
+ * @param arrp     Returned JSON array
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
+		     json_t **arrp)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *arr;
+	int rc, err;
+
+	if (!db || !webhook || !arrp)
+		return EINVAL;
+
+	arr = json_array();
+	if (!arr)
+		return ENOMEM;
+
+	err = whdb_prepare(db, &st, "SELECT event_id, seq, type, attempt,"
+			   " state, status_code, error, at_ms, next_ms"
+			   " FROM deliveries WHERE webhook = ?"
+			   " ORDER BY at_ms DESC, seq DESC LIMIT ?");
+	if (err)
+		goto out;
+
+	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_append_new(arr, record_encode(st))) {
+			err = ENOMEM;
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = whdb_err(db, "reading deliveries", rc);
+
+	sqlite3_finalize(st);
+
+ out:
+	if (err)
+		json_decref(arr);
+	else
+		*arrp = arr;
+
+	return err;
+}
+
+
+/**
+ * The seq of an event that has a delivery record at an endpoint
+ *
+ * @return 0 if success, ENOENT if there is no such record
+ */
+int whoutbox_record_seq(struct sqlite3 *db, const char *webhook,
+			const char *event_id, uint64_t *seqp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if (!db || !webhook || !event_id || !seqp)
+		return EINVAL;
+
+	err = whdb_prepare(db, &st, "SELECT seq FROM deliveries"
+			   " WHERE webhook = ? AND event_id = ?");
+	if (err)
+		return err;
+
+	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, event_id, -1, SQLITE_STATIC);
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seqp = col_u64(st, 0);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = whdb_err(db, "reading a delivery", rc);
+
+	sqlite3_finalize(st);
+
+	return err;
+}
+
+
+/**
+ * Queue an event to be sent to an endpoint again, out of band, due now;
+ * one asked for while queued starts over
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int whoutbox_redeliver_add(struct sqlite3 *db, const char *webhook,
+			   uint64_t seq, uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if (!db || !webhook || !seq)
+		return EINVAL;
+
+	err = whdb_prepare(db, &st, "INSERT OR REPLACE INTO redeliveries"
+			   " (webhook, seq, attempts, next_ms)"
+			   " VALUES (?, ?, 0, ?)");
+	if (err)
+		return err;
+
+	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+	bind_u64(st, 2, seq);
+	bind_u64(st, 3, now_ms);
+
+	return whdb_done(db, st, "queueing a redelivery");
+}
+
+
+/**
+ * The redelivery of an endpoint due first
+ *
+ * @return 0 if success, ENOENT if none is queued
+ */
+int whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
+			    struct webhook_job *job)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if (!db || !webhook || !job)
+		return EINVAL;
+
+	err = whdb_prepare(db, &st, "SELECT seq, attempts, next_ms"
+			   " FROM redeliveries WHERE webhook = ?"
+			   " ORDER BY next_ms, seq LIMIT 1");
+	if (err)
+		return err;
+
+	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		job->seq = col_u64(st, 0);
+		job->attempts = (uint32_t)col_u64(st, 1);
+		job->next_ms = col_u64(st, 2);
+	}
+	else if (rc == SQLITE_DONE) {
+		err = ENOENT;
+	}
+	else {
+		err = whdb_err(db, "reading redeliveries", rc);
+	}
+
+	sqlite3_finalize(st);
+
+	return err;
+}
+
+
+/**
+ * Write a redelivery's state after an attempt, or drop it when settled;
+ * part of the caller's transaction
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
+			    const struct webhook_job *job, bool settled)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if (!db || !webhook || !job)
+		return EINVAL;
+
+	err = whdb_prepare(db, &st, settled
+			   ? "DELETE FROM redeliveries"
+			     " WHERE webhook = ?1 AND seq = ?2"
+			   : "UPDATE redeliveries SET attempts = ?3,"
+			     " next_ms = ?4 WHERE webhook = ?1 AND seq = ?2");
+	if (err)
+		return err;
+
+	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+	bind_u64(st, 2, job->seq);
+	if (!settled) {
+		bind_u64(st, 3, job->attempts);
+		bind_u64(st, 4, job->next_ms);
+	}
+
+	return whdb_done(db, st, "saving a redelivery");
+}
+
+
+/**
+ * The oldest event any enabled endpoint still owes, for the event log's
+ * retention: the lowest cursor + 1, or queued redelivery
+ *
+ * @return that seq, or UINT64_MAX if no endpoint needs any
+ */
+uint64_t whoutbox_floor(struct webhooks *whs)
+{
+	uint64_t floor = UINT64_MAX;
+	sqlite3_stmt *st = NULL;
+	struct le *le;
+	sqlite3 *db;
+
+	for (le = list_head(webhooks_list(whs)); le; le = le->next) {
+		const struct webhook *wh = le->data;
+
+		if (wh->enabled)
+			floor = min(floor, wh->cursor + 1);
+	}
+
+	db = webhooks_db(whs);
+	if (!db || whdb_prepare(db, &st, "SELECT MIN(r.seq)"
+				" FROM redeliveries r JOIN webhooks w"
+				" ON w.id = r.webhook WHERE w.enabled"))
+		return floor;
+
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		floor = min(floor, col_u64(st, 0));
+
+	sqlite3_finalize(st);
+
+	return floor;
+}
+
+
+/**
+ * Forget the delivery records of events the log no longer holds (the
+ * log's retention decides how long a record is kept)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int whoutbox_prune(struct sqlite3 *db)
+{
+	int err;
+
+	err = whdb_exec(db, "DELETE FROM deliveries"
+			" WHERE seq < (SELECT MIN(seq) FROM events)");
+	if (!err && sqlite3_changes(db))
+		debug("httpctl: webhooks: pruned %d delivery records\n",
+		      sqlite3_changes(db));
+
+	return err;
+}
+
+
+/**
+ * Count the events an endpoint owes (for the console)
+ *
+ * @param wh   Endpoint
+ * @param max  Read at most this many events of the log
+ * @param np   Returned count
+ *
+ * @return 0 if success, EAGAIN if max events were read (np is a lower
+ *         bound), otherwise errorcode
+ */
+int whoutbox_pending(const struct webhook *wh, size_t max, size_t *np)
+{
+	return whoutbox_backlog(wh, max, np, NULL);
+}
+
+
+/**
+ * Count the events an endpoint owes, and tell when the oldest came
+ *
+ * @param wh       Endpoint
+ * @param max      Read at most this many events of the log
+ * @param np       Returned count
+ * @param oldestp  Returned unix ms of the oldest owed event, 0 if none
+ *                 (may be NULL)
+ *
+ * @return 0 if success, EAGAIN if max events were read (np is a lower
+ *         bound), otherwise errorcode
+ */
+int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
+		     uint64_t *oldestp)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	size_t read = 0, n = 0;
+	uint64_t oldest = 0;
+	int rc, err;
+
+	if (!wh || !np)
+		return EINVAL;
+
+	db = webhooks_db(wh->whs);
+	err = whdb_prepare(db, &st, "SELECT type, time_ms FROM events"
+			   " WHERE seq > ? ORDER BY seq LIMIT ?");
+	if (err)
+		return err;
+
+	bind_u64(st, 1, wh->cursor);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		++read;
+		if (!webhook_matches(wh, (const char *)sqlite3_column_text(st,
+									  0)))
+			continue;
+		if (!n++)
+			oldest = col_u64(st, 1);
+	}
+	if (rc != SQLITE_DONE)
+		err = whdb_err(db, "reading the event log", rc);
+	else if (read == max)
+		err = EAGAIN;
+
+	sqlite3_finalize(st);
+	*np = n;
+	if (oldestp)
+		*oldestp = oldest;
+
+	return err;
+}

@@ -1,0 +1,550 @@
+/**
+ * @file test_line.c  The line table: bindings, events, encoding, expiry
+ */
+
+#include "unit.h"
+#include "sipphone.h"
+#include "sip/sip.h"
+#include "tmpstore.h"
+
+
+/* Events the bus handed out, newest last */
+struct fixture {
+	struct evstore *store;
+	char dir[64];
+	struct evbus *bus;
+	struct evbus_sub *sub;
+	struct lines *lines;
+	json_t *events;        /* array of envelopes */
+	bool cancel_on_unreg;  /* stop re_main() at line.unregistered */
+};
+
+
+static void event_handler(const struct evbus_event *ev, void *arg)
+{
+	struct fixture *fx = arg;
+	json_t *env;
+
+	env = json_loads(ev->json, 0, NULL);
+	assert_non_null(env);
+	assert_int_equal(0, json_array_append_new(fx->events, env));
+
+	if (fx->cancel_on_unreg && !strcmp(ev->type, "line.unregistered"))
+		re_cancel();
+}
+
+
+static int setup(void **state)
+{
+	struct fixture *fx;
+
+	fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		return -1;
+
+	if (libre_init() ||
+	    tmpstore_open(&fx->store, fx->dir, sizeof(fx->dir)) ||
+	    evbus_alloc(&fx->bus, fx->store) ||
+	    evbus_subscribe(&fx->sub, fx->bus, event_handler, fx) ||
+	    lines_alloc(&fx->lines, fx->bus))
+		return -1;
+
+	fx->events = json_array();
+	if (!fx->events)
+		return -1;
+
+	*state = fx;
+
+	return 0;
+}
+
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	mem_deref(fx->lines);
+	mem_deref(fx->sub);
+	mem_deref(fx->bus);
+	mem_deref(fx->store);
+	tmpstore_remove(fx->dir);
+	json_decref(fx->events);
+	free(fx);
+
+	libre_close();
+
+	return 0;
+}
+
+
+static size_t event_count(const struct fixture *fx)
+{
+	return json_array_size(fx->events);
+}
+
+
+/* The data object of the newest event, checking its type */
+static json_t *event_last(const struct fixture *fx, const char *type)
+{
+	json_t *env;
+
+	env = json_array_get(fx->events, event_count(fx) - 1);
+	assert_non_null(env);
+	assert_string_equal(type,
+			    json_string_value(json_object_get(env, "type")));
+
+	return json_object_get(env, "data");
+}
+
+
+static const char *jstr(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	assert_non_null(v);
+	assert_true(json_is_string(v));
+
+	return json_string_value(v);
+}
+
+
+static void assert_jnull(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	assert_non_null(v);
+	assert_true(json_is_null(v));
+}
+
+
+static int bind_line(struct fixture *fx, const char *id, const char *contact,
+		     const char *src_ip, uint16_t src_port, uint32_t expires)
+{
+	struct line_binding b;
+	struct sa src;
+
+	assert_int_equal(0, sa_set_str(&src, src_ip, src_port));
+
+	b.contact = contact;
+	b.src = &src;
+	b.tp = SIP_TRANSP_UDP;
+	b.user_agent = "Grandstream HT802 1.0.51.2";
+	b.expires = expires;
+
+	return lines_bind(fx->lines, id, &b);
+}
+
+
+static void test_line_bind(void **state)
+{
+	struct fixture *fx = *state;
+	struct line *line;
+	json_t *data;
+
+	assert_null(lines_find(fx->lines, "100"));
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+
+	line = lines_find(fx->lines, "100");
+	assert_non_null(line);
+	assert_true(line->registered);
+	assert_string_equal("sip:100@192.168.1.50:5060", line->contact);
+	assert_string_equal("sip:100@192.168.1.50:5060", line->dial_uri);
+	assert_string_equal("Grandstream HT802 1.0.51.2", line->user_agent);
+	assert_int_equal(3600, line->expires);
+	assert_int_equal(3600, line_expires_left(line));
+	assert_true(line->registered_at > 0);
+	assert_int_equal(line->registered_at, line->last_register_at);
+	assert_true(tmr_isrunning(&line->tmr));
+
+	assert_int_equal(1, event_count(fx));
+	data = event_last(fx, "line.registered");
+	assert_string_equal("100", jstr(data, "line"));
+	assert_string_equal("sip:100@192.168.1.50:5060",
+			    jstr(data, "contact"));
+	assert_string_equal("192.168.1.50:5060", jstr(data, "source"));
+	assert_string_equal("Grandstream HT802 1.0.51.2",
+			    jstr(data, "user_agent"));
+	assert_int_equal(3600, json_integer_value(
+				 json_object_get(data, "expires_s")));
+
+	assert_int_equal(1, lines_registered_count(fx->lines));
+	assert_ptr_equal(line, lines_first_registered(fx->lines));
+}
+
+
+static void test_line_refresh(void **state)
+{
+	struct fixture *fx = *state;
+	struct line *line;
+	uint64_t registered_at;
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+	line = lines_find(fx->lines, "100");
+	registered_at = line->registered_at;
+
+	/* same contact, same source: no event, new expiry */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 1800));
+
+	assert_int_equal(1, event_count(fx));
+	assert_ptr_equal(line, lines_find(fx->lines, "100"));
+	assert_int_equal(1800, line->expires);
+	assert_int_equal(1800, line_expires_left(line));
+	assert_int_equal(registered_at, line->registered_at);
+	assert_true(line->last_register_at >= registered_at);
+}
+
+
+static void test_line_moves(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *data;
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+
+	/* a new contact (the ATA got a new address by DHCP) */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.77:5060",
+				      "192.168.1.77", 5060, 3600));
+	assert_int_equal(2, event_count(fx));
+	data = event_last(fx, "line.registered");
+	assert_string_equal("sip:100@192.168.1.77:5060",
+			    jstr(data, "contact"));
+	assert_string_equal("192.168.1.77:5060", jstr(data, "source"));
+
+	/* same contact from another source port (NAT rebinding) */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.77:5060",
+				      "192.168.1.77", 40000, 3600));
+	assert_int_equal(3, event_count(fx));
+	data = event_last(fx, "line.registered");
+	assert_string_equal("192.168.1.77:40000", jstr(data, "source"));
+
+	assert_int_equal(1, lines_registered_count(fx->lines));
+}
+
+
+static void test_line_dial_uri(void **state)
+{
+	struct fixture *fx = *state;
+	struct line *line;
+
+	/* Contact without a port, source on 5060: reachable as sent */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50",
+				      "192.168.1.50", 5060, 60));
+	line = lines_find(fx->lines, "100");
+	assert_string_equal("sip:100@192.168.1.50", line->dial_uri);
+
+	/* behind NAT: host:port from the source, the rest as sent */
+	assert_int_equal(0, bind_line(fx, "101",
+				      "sip:101@192.168.1.50:5062;transport=udp",
+				 "203.0.113.9", 61000, 60));
+	line = lines_find(fx->lines, "101");
+	assert_string_equal("sip:101@192.168.1.50:5062;transport=udp",
+			    line->contact);
+	assert_string_equal("sip:101@203.0.113.9:61000;transport=udp",
+			    line->dial_uri);
+
+	/* same address, other port */
+	assert_int_equal(0, bind_line(fx, "102", "sip:102@10.0.0.5:5060",
+				      "10.0.0.5", 5070, 60));
+	line = lines_find(fx->lines, "102");
+	assert_string_equal("sip:102@10.0.0.5:5070", line->dial_uri);
+
+	/* a host name cannot be compared: the source wins */
+	assert_int_equal(0, bind_line(fx, "103", "sip:103@ata.local",
+				      "10.0.0.6", 5060, 60));
+	line = lines_find(fx->lines, "103");
+	assert_string_equal("sip:103@10.0.0.6:5060", line->dial_uri);
+
+	/* IPv6 source */
+	assert_int_equal(0, bind_line(fx, "104", "sip:104@[fd00::9]:5060",
+				      "fd00::10", 5060, 60));
+	line = lines_find(fx->lines, "104");
+	assert_string_equal("sip:104@[fd00::10]:5060", line->dial_uri);
+
+	assert_int_equal(0, bind_line(fx, "105", "sip:105@[fd00::9]:5060",
+				      "fd00::9", 5060, 60));
+	line = lines_find(fx->lines, "105");
+	assert_string_equal("sip:105@[fd00::9]:5060", line->dial_uri);
+}
+
+
+static void test_line_unbind(void **state)
+{
+	struct fixture *fx = *state;
+	struct line *line;
+	json_t *data;
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+	line = lines_find(fx->lines, "100");
+
+	/* not the current binding: nothing changes */
+	lines_unbind(fx->lines, "100", "sip:100@192.168.1.99:5060");
+	assert_true(line->registered);
+	assert_true(tmr_isrunning(&line->tmr));
+	assert_int_equal(1, event_count(fx));
+
+	/* unknown line: nothing happens */
+	lines_unbind(fx->lines, "999", NULL);
+	assert_int_equal(1, event_count(fx));
+
+	lines_unbind(fx->lines, "100", "sip:100@192.168.1.50:5060");
+	assert_false(line->registered);
+	assert_false(tmr_isrunning(&line->tmr));
+	assert_int_equal(0, line_expires_left(line));
+	assert_int_equal(2, event_count(fx));
+	data = event_last(fx, "line.unregistered");
+	assert_string_equal("100", jstr(data, "line"));
+	assert_string_equal("unregister", jstr(data, "reason"));
+
+	/* the line stays known */
+	assert_ptr_equal(line, lines_find(fx->lines, "100"));
+	assert_int_equal(0, lines_registered_count(fx->lines));
+	assert_null(lines_first_registered(fx->lines));
+
+	/* again: already unregistered, no second event */
+	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(2, event_count(fx));
+
+	/* a new REGISTER brings it back, as a fresh registration */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+	assert_true(line->registered);
+	assert_int_equal(3, event_count(fx));
+	(void)event_last(fx, "line.registered");
+
+	/* "Contact: *" removes whatever is bound */
+	lines_unbind(fx->lines, "100", NULL);
+	assert_false(line->registered);
+	data = event_last(fx, "line.unregistered");
+	assert_string_equal("unregister", jstr(data, "reason"));
+}
+
+
+static void test_line_table(void **state)
+{
+	struct fixture *fx = *state;
+	struct le *le;
+	const char *order[] = {"100", "101", "200"};
+	size_t i = 0;
+
+	assert_int_equal(0, bind_line(fx, "200", "sip:200@10.0.0.5", "10.0.0.5",
+				      5060, 60));
+	assert_int_equal(0, bind_line(fx, "101", "sip:101@10.0.0.5:5062",
+				      "10.0.0.5", 5062, 60));
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@10.0.0.5", "10.0.0.5",
+				      5060, 60));
+
+	LIST_FOREACH(lines_list(fx->lines), le) {
+		const struct line *line = le->data;
+
+		assert_true(i < 3);
+		assert_string_equal(order[i++], line->id);
+	}
+	assert_int_equal(3, i);
+
+	assert_int_equal(3, lines_registered_count(fx->lines));
+	assert_string_equal("100", lines_first_registered(fx->lines)->id);
+
+	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(2, lines_registered_count(fx->lines));
+	assert_string_equal("101", lines_first_registered(fx->lines)->id);
+}
+
+
+static void test_line_bind_args(void **state)
+{
+	struct fixture *fx = *state;
+	struct line_binding b;
+	struct sa src;
+
+	assert_int_equal(0, sa_set_str(&src, "10.0.0.5", 5060));
+	memset(&b, 0, sizeof(b));
+	b.contact = "sip:100@10.0.0.5";
+	b.src = &src;
+	b.expires = 60;
+
+	assert_int_equal(EINVAL, lines_bind(NULL, "100", &b));
+	assert_int_equal(EINVAL, lines_bind(fx->lines, NULL, &b));
+	assert_int_equal(EINVAL, lines_bind(fx->lines, "", &b));
+	assert_int_equal(EINVAL, lines_bind(fx->lines, "100", NULL));
+
+	b.expires = 0;
+	assert_int_equal(EINVAL, lines_bind(fx->lines, "100", &b));
+
+	/* a contact that is no URI binds nothing */
+	b.expires = 60;
+	b.contact = "garbage";
+	assert_int_equal(EINVAL, lines_bind(fx->lines, "100", &b));
+
+	assert_null(lines_find(fx->lines, "100"));
+	assert_int_equal(0, event_count(fx));
+
+	/* no User-Agent is an empty one */
+	b.contact = "sip:100@10.0.0.5";
+	assert_int_equal(0, lines_bind(fx->lines, "100", &b));
+	assert_string_equal("", lines_find(fx->lines, "100")->user_agent);
+}
+
+
+static void assert_line_keys(const json_t *obj)
+{
+	static const char *keyv[] = {
+		"id", "registered", "contact", "source", "user_agent",
+		"expires_s", "state", "call", "registered_at",
+		"last_register_at", "transport",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keyv) / sizeof(keyv[0]); i++)
+		assert_non_null(json_object_get(obj, keyv[i]));
+
+	assert_int_equal(sizeof(keyv) / sizeof(keyv[0]),
+			 json_object_size(obj));
+}
+
+
+static void test_line_encode(void **state)
+{
+	struct fixture *fx = *state;
+	struct line never;
+	struct line *line;
+	json_t *obj;
+
+	/* a line never registered (the table has none: build one) */
+	memset(&never, 0, sizeof(never));
+	never.id = "200";
+
+	obj = line_encode(&never, LINE_IDLE, NULL);
+	assert_non_null(obj);
+	assert_line_keys(obj);
+	assert_string_equal("200", jstr(obj, "id"));
+	assert_true(json_is_false(json_object_get(obj, "registered")));
+	assert_jnull(obj, "contact");
+	assert_jnull(obj, "source");
+	assert_jnull(obj, "user_agent");
+	assert_jnull(obj, "call");
+	assert_jnull(obj, "registered_at");
+	assert_jnull(obj, "last_register_at");
+	assert_jnull(obj, "transport");
+	assert_int_equal(0, json_integer_value(
+				 json_object_get(obj, "expires_s")));
+	assert_string_equal("idle", jstr(obj, "state"));
+	json_decref(obj);
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+	line = lines_find(fx->lines, "100");
+
+	obj = line_encode(line, LINE_IN_CALL, "c_42");
+	assert_non_null(obj);
+	assert_line_keys(obj);
+	assert_true(json_is_true(json_object_get(obj, "registered")));
+	assert_string_equal("sip:100@192.168.1.50:5060",
+			    jstr(obj, "contact"));
+	assert_string_equal("192.168.1.50:5060", jstr(obj, "source"));
+	assert_string_equal("Grandstream HT802 1.0.51.2",
+			    jstr(obj, "user_agent"));
+	assert_int_equal(3600, json_integer_value(
+				 json_object_get(obj, "expires_s")));
+	assert_string_equal("in_call", jstr(obj, "state"));
+	assert_string_equal("c_42", jstr(obj, "call"));
+	assert_string_equal("udp", jstr(obj, "transport"));
+	assert_int_equal(24, strlen(jstr(obj, "registered_at")));
+	assert_int_equal('Z', jstr(obj, "last_register_at")[23]);
+	json_decref(obj);
+
+	/* unregistered: the last binding stays visible, expiry 0 */
+	lines_unbind(fx->lines, "100", NULL);
+	obj = line_encode(line, LINE_IDLE, NULL);
+	assert_true(json_is_false(json_object_get(obj, "registered")));
+	assert_string_equal("sip:100@192.168.1.50:5060",
+			    jstr(obj, "contact"));
+	assert_int_equal(0, json_integer_value(
+				 json_object_get(obj, "expires_s")));
+	json_decref(obj);
+
+	assert_null(line_encode(NULL, LINE_IDLE, NULL));
+
+	assert_string_equal("idle", line_state_name(LINE_IDLE));
+	assert_string_equal("ringing", line_state_name(LINE_RINGING));
+	assert_string_equal("in_call", line_state_name(LINE_IN_CALL));
+}
+
+
+static void guard_handler(void *arg)
+{
+	bool *firedp = arg;
+
+	*firedp = true;
+	re_cancel();
+}
+
+
+static void test_line_expiry(void **state)
+{
+	struct fixture *fx = *state;
+	struct line *line;
+	struct tmr guard;
+	bool guard_fired = false;
+	json_t *data;
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 1));
+	line = lines_find(fx->lines, "100");
+	assert_int_equal(1, event_count(fx));
+
+	/* the handler stops the loop when the event arrives; the guard
+	 * fails the test if it never does */
+	fx->cancel_on_unreg = true;
+	tmr_init(&guard);
+	tmr_start(&guard, 5000, guard_handler, &guard_fired);
+
+	assert_int_equal(0, re_main(NULL));
+	tmr_cancel(&guard);
+
+	assert_false(guard_fired);
+	assert_false(line->registered);
+	assert_int_equal(0, line_expires_left(line));
+	assert_int_equal(0, lines_registered_count(fx->lines));
+
+	assert_int_equal(2, event_count(fx));
+	data = event_last(fx, "line.unregistered");
+	assert_string_equal("100", jstr(data, "line"));
+	assert_string_equal("expired", jstr(data, "reason"));
+
+	/* an unbind after expiry publishes nothing more */
+	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(2, event_count(fx));
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_line_bind,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_refresh,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_moves,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_dial_uri,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_unbind,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_bind_args,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_encode,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_expiry,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
