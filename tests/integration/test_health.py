@@ -437,7 +437,9 @@ def test_failing_webhook_degrades_until_it_delivers(service, phone):
         h = wait_health(service, lambda h: h["status"] == "ok" and
                         h["events"]["deliveries"]["pending"] == 0, 15,
                         "ok once the backlog is delivered")
-        assert h["events"]["deliveries"]["ok"] >= 2
+        # every event it owed is delivered (one or more: see above)
+        assert h["events"]["deliveries"]["ok"] >= \
+            h2["events"]["deliveries"]["pending"] >= 1
         assert h["events"]["oldest_pending_age_ms"] is None
         assert h["events"]["webhooks"]["endpoints"][0]["failing"] is False
     finally:
