@@ -28,14 +28,12 @@ static void play_destructor(void *arg)
 static void send_to(struct wacall *call, struct ws_session *s,
 		    const uint8_t *frame, size_t len)
 {
-	struct ws_session_stats a, b;
+	uint32_t dropped;
 
-	ws_session_stats(s, &a);
-	if (0 == ws_session_send_audio(s, frame, len))
+	if (0 == ws_session_send_audio(s, frame, len, &dropped))
 		++call->frames;
-	ws_session_stats(s, &b);
 
-	call->dropped += b.dropped - a.dropped;
+	call->dropped += dropped;
 }
 
 

@@ -84,7 +84,7 @@ void web_set_ws(struct web *web, const struct web_ws_handlers *wsh,
 void web_conn_set_arg(struct web_conn *conn, void *arg);
 void *web_conn_arg(const struct web_conn *conn);
 int  web_ws_send(struct web_conn *conn, bool binary, bool droppable,
-		 const void *data, size_t len);
+		 const void *data, size_t len, uint32_t *droppedp);
 int  web_ws_close(struct web_conn *conn, uint16_t code, const char *reason);
 void web_ws_stats(const struct web_conn *conn, struct web_ws_stats *st);
 

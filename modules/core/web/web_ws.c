@@ -255,10 +255,12 @@ void web_ws_closed(struct web_conn *conn)
 }
 
 
-/* Make room for a droppable message: oldest droppable ones go first */
-static void drop_oldest(struct web_ws_st *ws, size_t room, size_t limit)
+/* Make room for a droppable message: oldest droppable ones go first.
+   Returns how many were dropped. */
+static uint32_t drop_oldest(struct web_ws_st *ws, size_t room, size_t limit)
 {
 	struct le *le = list_head(&ws->txl);
+	uint32_t n = 0;
 
 	while (le && ws->tx_drop_bytes + room > limit) {
 		struct wsmsg *m = le->data;
@@ -268,7 +270,10 @@ static void drop_oldest(struct web_ws_st *ws, size_t room, size_t limit)
 			continue;
 		msg_drop(ws, m);
 		++ws->tx_dropped;
+		++n;
 	}
+
+	return n;
 }
 
 
@@ -280,16 +285,23 @@ static void drop_oldest(struct web_ws_st *ws, size_t room, size_t limit)
  * @param droppable  May be dropped (oldest first) when the client lags
  * @param data       Payload
  * @param len        Payload length
+ * @param droppedp   Returned count of droppable messages dropped by this
+ *                   call: older ones to make room, or this one (ENOBUFS);
+ *                   may be NULL
  *
  * @return 0 if queued, ENOBUFS if dropped at once, ENOTCONN if the
  *         socket is not open (or is being closed for lagging)
  */
 int web_ws_send(struct web_conn *conn, bool binary, bool droppable,
-		const void *data, size_t len)
+		const void *data, size_t len, uint32_t *droppedp)
 {
 	struct web_ws_st *ws;
 	struct wsmsg *m;
 	uint64_t now;
+	uint32_t dropped = 0;
+
+	if (droppedp)
+		*droppedp = 0;
 
 	if (!conn || (!data && len))
 		return EINVAL;
@@ -311,9 +323,13 @@ int web_ws_send(struct web_conn *conn, bool binary, bool droppable,
 	if (droppable) {
 		if (len > DROP_MAX_DEFAULT) {
 			++ws->tx_dropped;
+			if (droppedp)
+				*droppedp = 1;
 			return ENOBUFS;
 		}
-		drop_oldest(ws, len, DROP_MAX_DEFAULT);
+		dropped = drop_oldest(ws, len, DROP_MAX_DEFAULT);
+		if (droppedp)
+			*droppedp = dropped;
 	}
 	else if (ws->tx_bytes + len > QUEUE_MAX) {
 		warning("web: %J: WebSocket send queue over %u bytes:"

@@ -113,7 +113,7 @@ static void command_destructor(void *arg)
 
 static int send_text(struct ws_session *s, const char *text)
 {
-	return web_ws_send(s->conn, false, false, text, strlen(text));
+	return web_ws_send(s->conn, false, false, text, strlen(text), NULL);
 }
 
 
@@ -157,16 +157,29 @@ int ws_session_error(struct ws_session *s, const struct sp_err *err)
 }
 
 
-/** One frame of the phone's audio, dropped if the client lags */
+/**
+ * One frame of the phone's audio, dropped if the client lags
+ *
+ * @param s         Session
+ * @param data      The frame
+ * @param len       Its length
+ * @param droppedp  Returned count of frames dropped to make room (this
+ *                  one too, if it could not be queued); may be NULL
+ *
+ * @return 0 if queued, otherwise errorcode
+ */
 int ws_session_send_audio(struct ws_session *s, const void *data,
-			  size_t len)
+			  size_t len, uint32_t *droppedp)
 {
 	int err;
+
+	if (droppedp)
+		*droppedp = 0;
 
 	if (!s || s->audio == WS_AUDIO_NONE)
 		return EINVAL;
 
-	err = web_ws_send(s->conn, true, true, data, len);
+	err = web_ws_send(s->conn, true, true, data, len, droppedp);
 	if (!err)
 		++s->frames;
 

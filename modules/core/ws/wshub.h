@@ -47,7 +47,7 @@ enum ws_audio ws_session_audio(const struct ws_session *s);
 void ws_session_set_audio_arg(struct ws_session *s, void *arg);
 void *ws_session_audio_arg(const struct ws_session *s);
 int  ws_session_send_audio(struct ws_session *s, const void *data,
-			   size_t len);
+			   size_t len, uint32_t *droppedp);
 int  ws_session_send_json(struct ws_session *s, json_t *msg);
 int  ws_session_error(struct ws_session *s, const struct sp_err *err);
 const char *ws_audio_name(enum ws_audio fmt);
