@@ -44,7 +44,7 @@ class PortBusy(Exception):
     """baresip could not bind a port (another process took it)."""
 
 
-class FakePhone:
+class FakePhone(procs.Child):
     """One fake HT802 port: a second baresip driven over ctrl_tcp.
 
     server: "HOST:PORT" of the registrar / call target.
@@ -265,19 +265,6 @@ class FakePhone:
             # recordings under the temp dir (record=True) go with it
             shutil.rmtree(self.workdir, ignore_errors=True)
         return code
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, lines=40):
-        return procs.tail(self.log_path, lines)
 
     # -- commands ----------------------------------------------------------
 

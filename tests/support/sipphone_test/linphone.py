@@ -25,7 +25,7 @@ from .ports import free_port
 PROMPT = "linphonec> "
 
 
-class Linphone:
+class Linphone(procs.Child):
     """One linphonec process.
 
     line: SIP user. server: "HOST:PORT" of a registrar to register with
@@ -161,12 +161,6 @@ class Linphone:
             shutil.rmtree(self.workdir, ignore_errors=True)
         return code
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # -- commands ----------------------------------------------------------
 
     def command(self, line):
@@ -250,5 +244,3 @@ class Linphone:
             time.sleep(interval)
             interval = min(interval * 2, 0.5)
 
-    def log_tail(self, lines=40):
-        return procs.tail(self.log_path, lines)

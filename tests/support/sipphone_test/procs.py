@@ -90,3 +90,24 @@ def wait_until(cond, timeout, interval=0.02, max_interval=0.25, what=None):
                                % (timeout, what or "a condition"))
         time.sleep(interval)
         interval = min(interval * 1.5, max_interval)
+
+
+class Child:
+    """What the test processes (the service, fake phones, linphonec) share:
+    start()/stop() in a `with` block, and their log. Subclasses set
+    self.proc (a Popen or None) and self.log_path."""
+
+    LOG_TAIL_LINES = 40
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines=None):
+        return tail(self.log_path, lines or self.LOG_TAIL_LINES)

@@ -65,7 +65,7 @@ def _lines(key, value):
     return ["%-24s%s" % (key, v) for v in values]
 
 
-class Service:
+class Service(procs.Child):
     """One running sipphone service.
 
     overrides: config keys to set (see rewrite_config).
@@ -74,6 +74,8 @@ class Service:
     Attributes: sip_port, http_port, base_url, token, confdir, state_dir,
     log_path, proc.
     """
+
+    LOG_TAIL_LINES = 60
 
     def __init__(self, overrides=None, src=None, build=None,
                  baresip="baresip", workdir=None, ssl_context=None):
@@ -203,20 +205,7 @@ class Service:
     def cleanup(self):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
     # -- log ---------------------------------------------------------------
-
-    def log_tail(self, lines=60):
-        return procs.tail(self.log_path, lines)
 
     def log_text(self):
         try:
