@@ -22,6 +22,7 @@
 #include "web/web.h"
 #include "web/api.h"
 #include "event/event.h"
+#include "audio/audio.h"
 #include "ws/wshub.h"
 
 

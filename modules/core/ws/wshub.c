@@ -61,33 +61,6 @@ struct ws_session {
 static const char ws_path[] = "/api/v1/ws";
 
 
-/** "pcmu", "l16" or "none" */
-const char *ws_audio_name(enum ws_audio fmt)
-{
-	switch (fmt) {
-
-	case WS_AUDIO_PCMU: return "pcmu";
-	case WS_AUDIO_L16:  return "l16";
-	default:            return "none";
-	}
-}
-
-
-static int audio_decode(enum ws_audio *fmt, const struct pl *pl)
-{
-	if (0 == pl_strcasecmp(pl, "pcmu"))
-		*fmt = WS_AUDIO_PCMU;
-	else if (0 == pl_strcasecmp(pl, "l16"))
-		*fmt = WS_AUDIO_L16;
-	else if (0 == pl_strcasecmp(pl, "none"))
-		*fmt = WS_AUDIO_NONE;
-	else
-		return EINVAL;
-
-	return 0;
-}
-
-
 static void session_destructor(void *arg)
 {
 	struct ws_session *s = arg;
@@ -253,7 +226,8 @@ static bool accept_handler(const struct web_req *req, struct sp_err *err,
 		return false;
 	}
 
-	if (0 == query_get(req->query, "audio", &v) && audio_decode(&fmt, &v)) {
+	if (0 == query_get(req->query, "audio", &v) &&
+	    ws_audio_decode(&fmt, &v)) {
 		sp_err_set(err, 400, "invalid_query",
 			   "audio must be pcmu, l16 or none");
 		return false;
@@ -269,11 +243,12 @@ static int hello_send(struct ws_session *s)
 	json_t *audio;
 
 	if (s->audio == WS_AUDIO_NONE)
-		audio = json_pack("{s:s}", "format", "none");
+		audio = json_pack("{s:s}", "format", ws_audio_name(s->audio));
 	else
 		audio = json_pack("{s:s, s:i, s:i, s:i}",
 				  "format", ws_audio_name(s->audio),
-				  "rate", 8000, "channels", 1, "ptime", 20);
+				  "rate", AUDIO_SRATE, "channels", AUDIO_CH,
+				  "ptime", AUDIO_PTIME);
 
 	return ws_session_send_json(s, json_pack("{s:s, s:s, s:s, s:o, s:o}",
 				    "type", "hello",
@@ -302,7 +277,7 @@ static void open_handler(struct web_conn *conn, const struct web_req *req,
 	s->conn = conn;
 	s->audio = hub->dflt;
 	if (0 == query_get(req->query, "audio", &v))
-		(void)audio_decode(&s->audio, &v);
+		(void)ws_audio_decode(&s->audio, &v);
 
 	err = randid_alloc(&s->id, "ws_", 6);
 	if (!err && 0 == query_get(req->query, "line", &v) && v.l)

@@ -14,12 +14,6 @@
  * WebSocket sessions (wshub.c): /api/v1/ws, shared by both modules
  */
 
-enum ws_audio {
-	WS_AUDIO_NONE = 0,
-	WS_AUDIO_PCMU,         /* 160 bytes per 20 ms frame            */
-	WS_AUDIO_L16,          /* 320 bytes, little-endian             */
-};
-
 struct wshub;
 struct ws_session;
 
@@ -50,7 +44,6 @@ int  ws_session_send_audio(struct ws_session *s, const void *data,
 			   size_t len, uint32_t *droppedp);
 int  ws_session_send_json(struct ws_session *s, json_t *msg);
 int  ws_session_error(struct ws_session *s, const struct sp_err *err);
-const char *ws_audio_name(enum ws_audio fmt);
 
 
 /*
