@@ -16,9 +16,9 @@
  * @param ck      Clock (zeroed, inside its source or player)
  * @param wsa     The module
  * @param device  Audio device: "<line>/<call id>" for a call
- * @param srate   Sample rate; a call's must be WSA_SRATE
- * @param ch      Channels; a call's must be 1
- * @param ptime   Frame length in ms; a call's must be WSA_PTIME
+ * @param srate   Sample rate; a call's must be AUDIO_SRATE
+ * @param ch      Channels; a call's must be AUDIO_CH
+ * @param ptime   Frame length in ms; a call's must be AUDIO_PTIME
  * @param what    "source" or "player", for the log
  * @param th      Tick handler
  * @param arg     Tick handler argument
@@ -43,11 +43,13 @@ int waclock_start(struct waclock *ck, struct wsaudio *wsa,
 	if (err)
 		return err;
 
-	if (ck->call && (srate != WSA_SRATE || ch != 1 || ptime != WSA_PTIME)) {
+	if (ck->call && (srate != AUDIO_SRATE || ch != AUDIO_CH ||
+			 ptime != AUDIO_PTIME)) {
 		warning("wsaudio: %s: %s is %u Hz/%u ch/%u ms; the phone's"
-			" audio is 8000 Hz, 1 channel, 20 ms (ausrc_srate,"
-			" auplay_srate 8000; *_channels 1)\n",
-			device, what, srate, ch, ptime);
+			" audio is %u Hz, %u channel, %u ms (ausrc_srate,"
+			" auplay_srate %u; *_channels %u)\n",
+			device, what, srate, ch, ptime, AUDIO_SRATE, AUDIO_CH,
+			AUDIO_PTIME, AUDIO_SRATE, AUDIO_CH);
 		return ENOTSUP;
 	}
 

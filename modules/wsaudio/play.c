@@ -39,7 +39,7 @@ static void send_to(struct wacall *call, struct ws_session *s,
 
 static void send_frame(const struct waclock *ck)
 {
-	uint8_t pcmu[WSA_FRAME], l16[2 * WSA_FRAME];
+	uint8_t pcmu[AUDIO_PCMU_SIZE], l16[AUDIO_L16_SIZE];
 	bool have_pcmu = false, have_l16 = false;
 	struct le *le;
 	size_t i;
@@ -55,7 +55,7 @@ static void send_frame(const struct waclock *ck)
 
 		case WS_AUDIO_PCMU:
 			if (!have_pcmu) {
-				for (i = 0; i < WSA_FRAME; i++)
+				for (i = 0; i < AUDIO_SAMPC; i++)
 					pcmu[i] = g711_pcm2ulaw(ck->sampv[i]);
 				have_pcmu = true;
 			}
@@ -64,7 +64,7 @@ static void send_frame(const struct waclock *ck)
 
 		case WS_AUDIO_L16:
 			if (!have_l16) {
-				for (i = 0; i < WSA_FRAME; i++) {
+				for (i = 0; i < AUDIO_SAMPC; i++) {
 					uint16_t v = (uint16_t)ck->sampv[i];
 
 					l16[2*i] = v & 0xff;

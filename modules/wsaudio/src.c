@@ -21,8 +21,8 @@ static void src_destructor(void *arg)
 /* Sum every talking client of the call into one frame */
 static void mix(struct waclock *ck)
 {
-	int32_t acc[WSA_FRAME];
-	int16_t frame[WSA_FRAME];
+	int32_t acc[AUDIO_SAMPC];
+	int16_t frame[AUDIO_SAMPC];
 	struct le *le;
 	size_t i;
 
@@ -36,12 +36,12 @@ static void mix(struct waclock *ck)
 		if (!t || !wsaudio_session_hears(s, ck->call))
 			continue;
 
-		talk_pull(t, frame, WSA_FRAME);
-		for (i = 0; i < WSA_FRAME; i++)
+		talk_pull(t, frame, AUDIO_SAMPC);
+		for (i = 0; i < AUDIO_SAMPC; i++)
 			acc[i] += frame[i];
 	}
 
-	for (i = 0; i < WSA_FRAME; i++) {
+	for (i = 0; i < AUDIO_SAMPC; i++) {
 		int32_t v = acc[i];
 
 		ck->sampv[i] = (int16_t)(v > 32767 ? 32767 :

@@ -82,7 +82,7 @@ int talk_alloc(struct talk **tp, struct ws_session *s, uint32_t queue_ms)
 
 	t->s = s;
 	tmr_init(&t->tmr_mark);
-	t->cap = (size_t)queue_ms * WSA_SRATE / 1000;
+	t->cap = (size_t)queue_ms * AUDIO_SRATE / 1000;
 	t->ring = mem_alloc(t->cap * sizeof(int16_t), NULL);
 	if (!t->ring) {
 		mem_deref(t);
@@ -97,7 +97,7 @@ int talk_alloc(struct talk **tp, struct ws_session *s, uint32_t queue_ms)
 
 static uint32_t samples_ms(uint64_t n)
 {
-	return (uint32_t)(n * 1000 / WSA_SRATE);
+	return (uint32_t)(n * 1000 / AUDIO_SRATE);
 }
 
 
@@ -272,7 +272,7 @@ void talk_stats(const struct talk *t, struct ws_talk_stats *st)
 		return;
 
 	st->queued_ms = samples_ms(t->n);
-	st->dropped_ms = t->dropped * 1000 / WSA_SRATE;
+	st->dropped_ms = t->dropped * 1000 / AUDIO_SRATE;
 	st->underruns = t->underruns;
 }
 

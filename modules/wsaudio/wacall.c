@@ -2,8 +2,9 @@
  * @file wacall.c  Calls with audio: one object per call, shared by the
  *                 call's source and player
  *
- * httpctl names each call's audio device "<line>/<call id>"; any other
- * device (menu.so's "alert", the config's "none") belongs to no call.
+ * httpctl names each call's audio device "<line>/<call id>" (calldev_print);
+ * any other device (menu.so's "alert", the config's "none") belongs to no
+ * call.
  * The first of a call's source and player to start publishes
  * audio.started, the last to stop publishes audio.stopped.
  */
@@ -53,9 +54,7 @@ int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device)
 
 	*wcp = NULL;
 
-	if (re_regex(device, str_len(device), "[^/]+/call_[0-9a-f]+",
-		     &line, NULL) ||
-	    re_regex(device, str_len(device), "/[^]+", &callid))
+	if (calldev_parse(device, &line, &callid))
 		return 0;
 
 	for (le = list_head(&wsa->calll); le; le = le->next) {

@@ -88,9 +88,9 @@ static int module_init(void)
 	int err;
 
 	(void)conf_get_u32(conf_cur(), "wsaudio_queue_ms", &queue_ms);
-	if (queue_ms < WSA_PTIME || queue_ms > QUEUE_MS_MAX) {
+	if (queue_ms < AUDIO_PTIME || queue_ms > QUEUE_MS_MAX) {
 		warning("wsaudio: wsaudio_queue_ms must be %u to %u\n",
-			WSA_PTIME, QUEUE_MS_MAX);
+			AUDIO_PTIME, QUEUE_MS_MAX);
 		return EINVAL;
 	}
 

@@ -7,13 +7,6 @@
  */
 
 
-enum {
-	WSA_SRATE = 8000,      /* the phone's rate: G.711, no resampling */
-	WSA_PTIME = 20,        /* ms per frame, as the HT802 sends       */
-	WSA_FRAME = WSA_SRATE * WSA_PTIME / 1000,  /* samples per frame */
-};
-
-
 /** The module: its one piece of state */
 struct wsaudio {
 	struct sp_core *core;

@@ -112,7 +112,7 @@ static int pcall_alloc(struct pcall **pcp, struct calls *calls,
 
 	/* wsaudio bridges the device "<line>/<call id>" to the line's
 	   clients; menu.so's ring tones play elsewhere, never in a call */
-	err = re_sdprintf(&dev, "%s/%s", line, pc->id);
+	err = calldev_print(&dev, line, pc->id);
 	if (!err)
 		err = audio_set_devicename(call_audio(call), dev, dev);
 	mem_deref(dev);
