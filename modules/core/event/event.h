@@ -33,6 +33,26 @@ struct sqlite3 *evstore_db(const struct evstore *es);
 
 
 /*
+ * SQL helpers (db.c): for every table in the store's database, the
+ * event log's and those others keep beside it
+ */
+
+struct sqlite3_stmt;
+
+int  db_err(struct sqlite3 *db, const char *what, int rc);
+int  db_exec(struct sqlite3 *db, const char *sql);
+int  db_prepare(struct sqlite3 *db, struct sqlite3_stmt **stp,
+		const char *sql);
+int  db_done(struct sqlite3 *db, struct sqlite3_stmt *st, const char *what);
+int  db_begin(struct sqlite3 *db);
+int  db_end(struct sqlite3 *db, int err);
+void db_bind_text(struct sqlite3_stmt *st, int i, const char *s);
+void db_bind_u64(struct sqlite3_stmt *st, int i, uint64_t v);
+uint64_t db_col_u64(struct sqlite3_stmt *st, int col);
+int  db_col_dup(char **dstp, struct sqlite3_stmt *st, int col);
+
+
+/*
  * Event bus (evbus.c): publish once to the store and every subscriber
  */
 

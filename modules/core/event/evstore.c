@@ -64,27 +64,6 @@ static const char schema[] =
 static const char schema_version[] = "PRAGMA user_version=1";
 
 
-static int db_err(sqlite3 *db, const char *what, int rc)
-{
-	errlog("evstore: %s: %s (%d)\n", what,
-		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
-
-	switch (rc & 0xff) {
-
-	case SQLITE_NOMEM:   return ENOMEM;
-	case SQLITE_FULL:    return ENOSPC;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:  return EBADMSG;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:  return EBUSY;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_CANTOPEN: return EACCES;
-	default:             return EIO;
-	}
-}
-
-
 static void *checkpoint_thread(void *arg)
 {
 	struct evstore *es = arg;
@@ -145,14 +124,6 @@ static void evstore_destructor(void *arg)
 		sqlite3_close(es->db);
 	}
 	mem_deref(es->path);
-}
-
-
-static int exec(sqlite3 *db, const char *sql)
-{
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_err(db, sql, rc);
 }
 
 
@@ -256,11 +227,11 @@ static int db_open(sqlite3 **dbp, const char *path)
 	if (err)
 		goto out;
 
-	err  = exec(db, "PRAGMA journal_mode=WAL");
-	err |= exec(db, "PRAGMA synchronous=NORMAL");
-	err |= exec(db, "PRAGMA wal_autocheckpoint=0");
-	err |= exec(db, schema);
-	err |= exec(db, schema_version);
+	err  = db_exec(db, "PRAGMA journal_mode=WAL");
+	err |= db_exec(db, "PRAGMA synchronous=NORMAL");
+	err |= db_exec(db, "PRAGMA wal_autocheckpoint=0");
+	err |= db_exec(db, schema);
+	err |= db_exec(db, schema_version);
 	if (err) {
 		err = EBADMSG;
 		goto out;
@@ -316,21 +287,21 @@ static int move_aside(const char *path)
 static int last_seq_read(struct evstore *es)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc, err;
 
-	rc = sqlite3_prepare_v2(es->db, "SELECT MAX(seq) FROM events", -1,
-				&st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return db_err(es->db, "reading the last seq", rc);
-	}
+	err = db_prepare(es->db, &st, "SELECT MAX(seq) FROM events");
+	if (err)
+		return err;
 
-	es->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		es->last_seq = db_col_u64(st, 0);
+	else
+		err = db_err(es->db, "reading the last seq", rc);
+
 	sqlite3_finalize(st);
 
-	return 0;
+	return err;
 }
 
 
@@ -342,25 +313,20 @@ static void trim(struct evstore *es)
 	uint64_t below = es->last_seq > es->keep ? es->last_seq - es->keep : 0;
 	uint64_t floor = es->floorh ? es->floorh(es->floorarg) : UINT64_MAX;
 	int64_t old = (int64_t)sptime_now_ms() - (int64_t)es->max_age_s * 1000;
-	int rc;
 
-	rc = sqlite3_prepare_v2(es->db, "DELETE FROM events WHERE"
-				" (seq <= ?1 OR time_ms < ?2)"
-				" AND seq < ?3 AND seq < ?4", -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)below);
-		sqlite3_bind_int64(st, 2, old);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)min(floor,
-					(uint64_t)INT64_MAX));
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)es->last_seq);
-		rc = sqlite3_step(st);
-	}
-	if (rc != SQLITE_DONE)
-		(void)db_err(es->db, "trimming the event log", rc);
-	else if (sqlite3_changes(es->db))
+	if (db_prepare(es->db, &st, "DELETE FROM events WHERE"
+		       " (seq <= ?1 OR time_ms < ?2)"
+		       " AND seq < ?3 AND seq < ?4"))
+		return;
+
+	db_bind_u64(st, 1, below);
+	sqlite3_bind_int64(st, 2, old);
+	db_bind_u64(st, 3, floor);
+	db_bind_u64(st, 4, es->last_seq);
+
+	if (!db_done(es->db, st, "trimming the event log") &&
+	    sqlite3_changes(es->db))
 		debug("evstore: trimmed %d events\n", sqlite3_changes(es->db));
-
-	sqlite3_finalize(st);
 }
 
 
@@ -419,17 +385,15 @@ int evstore_open(struct evstore **esp, const char *path, uint32_t keep,
 	if (err)
 		goto out;
 
-	if (sqlite3_prepare_v2(es->db, "INSERT INTO events"
-			       " (seq, id, type, time_ms, json)"
-			       " VALUES (?, ?, ?, ?, ?)", -1,
-			       &es->st_ins, NULL) ||
-	    sqlite3_prepare_v2(es->db, "SELECT seq, json FROM events"
-			       " WHERE seq > ? ORDER BY seq LIMIT ?", -1,
-			       &es->st_list, NULL)) {
-		err = db_err(es->db, "preparing statements",
-			     sqlite3_errcode(es->db));
+	err = db_prepare(es->db, &es->st_ins, "INSERT INTO events"
+			 " (seq, id, type, time_ms, json)"
+			 " VALUES (?, ?, ?, ?, ?)");
+	if (!err)
+		err = db_prepare(es->db, &es->st_list, "SELECT seq, json"
+				 " FROM events WHERE seq > ?"
+				 " ORDER BY seq LIMIT ?");
+	if (err)
 		goto out;
-	}
 
 	err = pthread_create(&es->thread, NULL, checkpoint_thread, es);
 	if (err)
@@ -527,8 +491,7 @@ int evstore_list(struct evstore *es, uint64_t after, size_t limit,
 		return EINVAL;
 
 	st = es->st_list;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)min(after,
-					(uint64_t)INT64_MAX));
+	db_bind_u64(st, 1, after);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -151,7 +151,7 @@ static void outcome_save(struct whdl *dl, const struct whd_record *rec,
 	struct sqlite3 *db = webhooks_db(wh->whs);
 	int err;
 
-	err = whdb_begin(db);
+	err = db_begin(db);
 	if (!err)
 		err = webhook_save(wh);
 	if (!err)
@@ -159,7 +159,7 @@ static void outcome_save(struct whdl *dl, const struct whd_record *rec,
 	if (!err && dl->redelivery && wh->enabled)
 		err = whoutbox_redeliver_save(db, wh->id, job, settled);
 
-	err = whdb_end(db, err);
+	err = db_end(db, err);
 	if (err)
 		warning("httpctl: webhook %s: the state of event %s was not"
 			" saved (%m): after a restart it may be sent again\n",

@@ -53,96 +53,6 @@ static const char webhook_test[] = "webhook.test";
 
 
 /*
- * SQL helpers, shared with outbox.c
- */
-
-/** Log an SQLite failure and translate it to an errno code */
-int whdb_err(struct sqlite3 *db, const char *what, int rc)
-{
-	warning("httpctl: webhooks: %s: %s (%d)\n", what,
-		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
-
-	switch (rc & 0xff) {
-
-	case SQLITE_NOMEM:    return ENOMEM;
-	case SQLITE_FULL:     return ENOSPC;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:   return EBUSY;
-	case SQLITE_READONLY: return EACCES;
-	default:              return EIO;
-	}
-}
-
-
-/** Run SQL that returns no rows */
-int whdb_exec(struct sqlite3 *db, const char *sql)
-{
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : whdb_err(db, sql, rc);
-}
-
-
-/** Prepare a statement (finalize it when done) */
-int whdb_prepare(struct sqlite3 *db, struct sqlite3_stmt **stp,
-		 const char *sql)
-{
-	int rc = sqlite3_prepare_v2(db, sql, -1, stp, NULL);
-
-	return rc == SQLITE_OK ? 0 : whdb_err(db, sql, rc);
-}
-
-
-/** Step a statement that returns no rows, then finalize it */
-int whdb_done(struct sqlite3 *db, struct sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-
-	return rc == SQLITE_DONE ? 0 : whdb_err(db, what, rc);
-}
-
-
-/** Start a transaction: the changes of one step are written together */
-int whdb_begin(struct sqlite3 *db)
-{
-	return whdb_exec(db, "BEGIN IMMEDIATE");
-}
-
-
-/** Commit if err is 0, else roll back; returns err, or the commit's */
-int whdb_end(struct sqlite3 *db, int err)
-{
-	if (err) {
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return err;
-	}
-
-	err = whdb_exec(db, "COMMIT");
-	if (err)
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-
-	return err;
-}
-
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-
-static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
-{
-	sqlite3_bind_int64(st, i, (sqlite3_int64)min(v, (uint64_t)INT64_MAX));
-}
-
-
-/*
  * Filters
  */
 
@@ -420,22 +330,6 @@ static void webhooks_destructor(void *arg)
 }
 
 
-static int col_dup(char **dstp, sqlite3_stmt *st, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	return s ? str_dup(dstp, s) : 0;
-}
-
-
-static uint64_t col_u64(sqlite3_stmt *st, int col)
-{
-	sqlite3_int64 v = sqlite3_column_int64(st, col);
-
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-
 /* One row of the webhooks table */
 static int row_load(struct webhooks *whs, sqlite3_stmt *st)
 {
@@ -448,11 +342,11 @@ static int row_load(struct webhooks *whs, sqlite3_stmt *st)
 		return ENOMEM;
 
 	wh->whs = whs;
-	err  = col_dup(&wh->id, st, 0);
-	err |= col_dup(&wh->url, st, 1);
-	err |= col_dup(&wh->secret, st, 2);
-	err |= col_dup(&wh->description, st, 3);
-	err |= col_dup(&wh->disabled_reason, st, 8);
+	err  = db_col_dup(&wh->id, st, 0);
+	err |= db_col_dup(&wh->url, st, 1);
+	err |= db_col_dup(&wh->secret, st, 2);
+	err |= db_col_dup(&wh->description, st, 3);
+	err |= db_col_dup(&wh->disabled_reason, st, 8);
 	if (err)
 		goto out;
 
@@ -466,12 +360,12 @@ static int row_load(struct webhooks *whs, sqlite3_stmt *st)
 	}
 
 	wh->enabled = sqlite3_column_int(st, 5) != 0;
-	wh->created_ms = col_u64(st, 6);
-	wh->disabled_ms = col_u64(st, 7);
-	wh->cursor = col_u64(st, 9);
-	wh->head.seq = col_u64(st, 10);
-	wh->head.attempts = (uint32_t)col_u64(st, 11);
-	wh->head.next_ms = col_u64(st, 12);
+	wh->created_ms = db_col_u64(st, 6);
+	wh->disabled_ms = db_col_u64(st, 7);
+	wh->cursor = db_col_u64(st, 9);
+	wh->head.seq = db_col_u64(st, 10);
+	wh->head.attempts = (uint32_t)db_col_u64(st, 11);
+	wh->head.next_ms = db_col_u64(st, 12);
 
 	list_append(&whs->whl, &wh->le, wh);
 
@@ -489,7 +383,7 @@ static int load(struct webhooks *whs)
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
-	err = whdb_prepare(db, &st, "SELECT id, url, secret, description,"
+	err = db_prepare(db, &st, "SELECT id, url, secret, description,"
 			   " events, enabled, created_ms, disabled_ms,"
 			   " disabled_reason, cursor, head_seq,"
 			   " head_attempts, head_next_ms FROM webhooks"
@@ -504,7 +398,7 @@ static int load(struct webhooks *whs)
 		err = 0;
 	}
 	if (!err && rc != SQLITE_DONE)
-		err = whdb_err(db, "loading webhooks", rc);
+		err = db_err(db, "loading webhooks", rc);
 
 	sqlite3_finalize(st);
 
@@ -534,7 +428,7 @@ int webhooks_alloc(struct webhooks **whsp, struct evstore *store)
 
 	whs->store = mem_ref(store);
 
-	err = whdb_exec(evstore_db(store), schema);
+	err = db_exec(evstore_db(store), schema);
 	if (err)
 		goto out;
 
@@ -600,21 +494,21 @@ static int insert(struct webhooks *whs, const struct webhook *wh)
 	if (err)
 		return err;
 
-	err = whdb_prepare(db, &st, "INSERT INTO webhooks (id, url, secret,"
+	err = db_prepare(db, &st, "INSERT INTO webhooks (id, url, secret,"
 			   " description, events, enabled, created_ms,"
 			   " cursor) VALUES (?, ?, ?, ?, ?, 1, ?, ?)");
 	if (err)
 		goto out;
 
-	bind_text(st, 1, wh->id);
-	bind_text(st, 2, wh->url);
-	bind_text(st, 3, wh->secret);
-	bind_text(st, 4, wh->description);
-	bind_text(st, 5, events);
-	bind_u64(st, 6, wh->created_ms);
-	bind_u64(st, 7, wh->cursor);
+	db_bind_text(st, 1, wh->id);
+	db_bind_text(st, 2, wh->url);
+	db_bind_text(st, 3, wh->secret);
+	db_bind_text(st, 4, wh->description);
+	db_bind_text(st, 5, events);
+	db_bind_u64(st, 6, wh->created_ms);
+	db_bind_u64(st, 7, wh->cursor);
 
-	err = whdb_done(db, st, "storing a webhook");
+	err = db_done(db, st, "storing a webhook");
 
  out:
 	mem_deref(events);
@@ -776,7 +670,7 @@ int webhook_save(const struct webhook *wh)
 		return EINVAL;
 
 	db = evstore_db(wh->whs->store);
-	err = whdb_prepare(db, &st, "UPDATE webhooks SET enabled = ?,"
+	err = db_prepare(db, &st, "UPDATE webhooks SET enabled = ?,"
 			   " disabled_ms = ?, disabled_reason = ?,"
 			   " cursor = ?, head_seq = ?, head_attempts = ?,"
 			   " head_next_ms = ? WHERE id = ?");
@@ -784,15 +678,15 @@ int webhook_save(const struct webhook *wh)
 		return err;
 
 	sqlite3_bind_int(st, 1, wh->enabled);
-	bind_u64(st, 2, wh->disabled_ms);
-	bind_text(st, 3, wh->disabled_reason);
-	bind_u64(st, 4, wh->cursor);
-	bind_u64(st, 5, wh->head.seq);
-	bind_u64(st, 6, wh->head.attempts);
-	bind_u64(st, 7, wh->head.next_ms);
-	bind_text(st, 8, wh->id);
+	db_bind_u64(st, 2, wh->disabled_ms);
+	db_bind_text(st, 3, wh->disabled_reason);
+	db_bind_u64(st, 4, wh->cursor);
+	db_bind_u64(st, 5, wh->head.seq);
+	db_bind_u64(st, 6, wh->head.attempts);
+	db_bind_u64(st, 7, wh->head.next_ms);
+	db_bind_text(st, 8, wh->id);
 
-	return whdb_done(db, st, "saving a webhook");
+	return db_done(db, st, "saving a webhook");
 }
 
 
@@ -811,19 +705,19 @@ int webhook_delete(struct webhook *wh)
 		return EINVAL;
 
 	db = evstore_db(wh->whs->store);
-	err = whdb_begin(db);
+	err = db_begin(db);
 	if (err)
 		return err;
 
-	err = whdb_prepare(db, &st, "DELETE FROM webhooks WHERE id = ?");
+	err = db_prepare(db, &st, "DELETE FROM webhooks WHERE id = ?");
 	if (!err) {
-		bind_text(st, 1, wh->id);
-		err = whdb_done(db, st, "deleting a webhook");
+		db_bind_text(st, 1, wh->id);
+		err = db_done(db, st, "deleting a webhook");
 	}
 	if (!err)
 		err = whoutbox_forget(db, wh->id);
 
-	err = whdb_end(db, err);
+	err = db_end(db, err);
 	if (err)
 		return err;
 

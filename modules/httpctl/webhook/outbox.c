@@ -43,24 +43,10 @@ static const char schema[] =
 	" PRIMARY KEY (webhook, seq));";
 
 
-static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
-{
-	sqlite3_bind_int64(st, i, (sqlite3_int64)min(v, (uint64_t)INT64_MAX));
-}
-
-
-static uint64_t col_u64(sqlite3_stmt *st, int col)
-{
-	sqlite3_int64 v = sqlite3_column_int64(st, col);
-
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-
 /** Make the outbox tables if need be */
 int whoutbox_init(struct sqlite3 *db)
 {
-	return whdb_exec(db, schema);
+	return db_exec(db, schema);
 }
 
 
@@ -76,11 +62,11 @@ int whoutbox_forget(struct sqlite3 *db, const char *webhook)
 	int err = 0;
 
 	for (i = 0; i < ARRAY_SIZE(sqlv) && !err; i++) {
-		err = whdb_prepare(db, &st, sqlv[i]);
+		err = db_prepare(db, &st, sqlv[i]);
 		if (err)
 			break;
-		sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
-		err = whdb_done(db, st, "deleting outbox rows");
+		db_bind_text(st, 1, webhook);
+		err = db_done(db, st, "deleting outbox rows");
 	}
 
 	return err;
@@ -111,17 +97,17 @@ int whoutbox_scan(struct webhook *wh, size_t max, uint64_t *seqp)
 		return EINVAL;
 
 	db = webhooks_db(wh->whs);
-	err = whdb_prepare(db, &st, "SELECT seq, type FROM events"
+	err = db_prepare(db, &st, "SELECT seq, type FROM events"
 			   " WHERE seq > ? ORDER BY seq LIMIT ?");
 	if (err)
 		return err;
 
-	bind_u64(st, 1, wh->cursor);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	db_bind_u64(st, 1, wh->cursor);
+	db_bind_u64(st, 2, max);
 
 	err = ENOENT;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t seq = col_u64(st, 0);
+		uint64_t seq = db_col_u64(st, 0);
 		const char *type = (const char *)sqlite3_column_text(st, 1);
 
 		++n;
@@ -133,7 +119,7 @@ int whoutbox_scan(struct webhook *wh, size_t max, uint64_t *seqp)
 		wh->cursor = seq;
 	}
 	if (err == ENOENT && rc != SQLITE_DONE)
-		err = whdb_err(db, "reading the event log", rc);
+		err = db_err(db, "reading the event log", rc);
 	else if (err == ENOENT && n == max)
 		err = EAGAIN;
 
@@ -172,19 +158,19 @@ int whoutbox_event_load(struct sqlite3 *db, uint64_t seq,
 	if (!db || !evp)
 		return EINVAL;
 
-	err = whdb_prepare(db, &st, "SELECT id, type, json FROM events"
+	err = db_prepare(db, &st, "SELECT id, type, json FROM events"
 			   " WHERE seq = ?");
 	if (err)
 		return err;
 
-	bind_u64(st, 1, seq);
+	db_bind_u64(st, 1, seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		err = ENOENT;
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		err = whdb_err(db, "reading an event", rc);
+		err = db_err(db, "reading an event", rc);
 		goto out;
 	}
 
@@ -236,28 +222,28 @@ int whoutbox_record(struct sqlite3 *db, const char *webhook,
 	if (!db || !webhook || !rec)
 		return EINVAL;
 
-	err = whdb_prepare(db, &st, "INSERT OR REPLACE INTO deliveries"
+	err = db_prepare(db, &st, "INSERT OR REPLACE INTO deliveries"
 			   " (webhook, seq, event_id, type, attempt, state,"
 			   " status_code, error, at_ms, next_ms)"
 			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (err)
 		return err;
 
-	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
-	bind_u64(st, 2, rec->seq);
-	sqlite3_bind_text(st, 3, rec->event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, rec->type, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, webhook);
+	db_bind_u64(st, 2, rec->seq);
+	db_bind_text(st, 3, rec->event_id);
+	db_bind_text(st, 4, rec->type);
 	sqlite3_bind_int(st, 5, (int)rec->attempt);
-	sqlite3_bind_text(st, 6, state_name(rec->state), -1, SQLITE_STATIC);
+	db_bind_text(st, 6, state_name(rec->state));
 	if (rec->status)
 		sqlite3_bind_int(st, 7, rec->status);
 	if (rec->error)
-		sqlite3_bind_text(st, 8, rec->error, -1, SQLITE_STATIC);
-	bind_u64(st, 9, rec->at_ms);
+		db_bind_text(st, 8, rec->error);
+	db_bind_u64(st, 9, rec->at_ms);
 	if (rec->next_ms)
-		bind_u64(st, 10, rec->next_ms);
+		db_bind_u64(st, 10, rec->next_ms);
 
-	return whdb_done(db, st, "recording a delivery");
+	return db_done(db, st, "recording a delivery");
 }
 
 
@@ -286,8 +272,8 @@ static json_t *record_encode(sqlite3_stmt *st)
 			 "state", (const char *)sqlite3_column_text(st, 4),
 			 "status_code", col_int_or_null(st, 5),
 			 "error", col_text_or_null(st, 6),
-			 "at", jx_time(col_u64(st, 7)),
-			 "next_attempt_at", jx_time(col_u64(st, 8)));
+			 "at", jx_time(db_col_u64(st, 7)),
+			 "next_attempt_at", jx_time(db_col_u64(st, 8)));
 }
 
 
@@ -315,15 +301,15 @@ int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
 	if (!arr)
 		return ENOMEM;
 
-	err = whdb_prepare(db, &st, "SELECT event_id, seq, type, attempt,"
+	err = db_prepare(db, &st, "SELECT event_id, seq, type, attempt,"
 			   " state, status_code, error, at_ms, next_ms"
 			   " FROM deliveries WHERE webhook = ?"
 			   " ORDER BY at_ms DESC, seq DESC LIMIT ?");
 	if (err)
 		goto out;
 
-	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	db_bind_text(st, 1, webhook);
+	db_bind_u64(st, 2, limit);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (json_array_append_new(arr, record_encode(st))) {
@@ -332,7 +318,7 @@ int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
 		}
 	}
 	if (!err && rc != SQLITE_DONE)
-		err = whdb_err(db, "reading deliveries", rc);
+		err = db_err(db, "reading deliveries", rc);
 
 	sqlite3_finalize(st);
 
@@ -360,21 +346,21 @@ int whoutbox_record_seq(struct sqlite3 *db, const char *webhook,
 	if (!db || !webhook || !event_id || !seqp)
 		return EINVAL;
 
-	err = whdb_prepare(db, &st, "SELECT seq FROM deliveries"
+	err = db_prepare(db, &st, "SELECT seq FROM deliveries"
 			   " WHERE webhook = ? AND event_id = ?");
 	if (err)
 		return err;
 
-	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, event_id, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, webhook);
+	db_bind_text(st, 2, event_id);
 
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*seqp = col_u64(st, 0);
+		*seqp = db_col_u64(st, 0);
 	else if (rc == SQLITE_DONE)
 		err = ENOENT;
 	else
-		err = whdb_err(db, "reading a delivery", rc);
+		err = db_err(db, "reading a delivery", rc);
 
 	sqlite3_finalize(st);
 
@@ -397,17 +383,17 @@ int whoutbox_redeliver_add(struct sqlite3 *db, const char *webhook,
 	if (!db || !webhook || !seq)
 		return EINVAL;
 
-	err = whdb_prepare(db, &st, "INSERT OR REPLACE INTO redeliveries"
+	err = db_prepare(db, &st, "INSERT OR REPLACE INTO redeliveries"
 			   " (webhook, seq, attempts, next_ms)"
 			   " VALUES (?, ?, 0, ?)");
 	if (err)
 		return err;
 
-	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
-	bind_u64(st, 2, seq);
-	bind_u64(st, 3, now_ms);
+	db_bind_text(st, 1, webhook);
+	db_bind_u64(st, 2, seq);
+	db_bind_u64(st, 3, now_ms);
 
-	return whdb_done(db, st, "queueing a redelivery");
+	return db_done(db, st, "queueing a redelivery");
 }
 
 
@@ -425,25 +411,25 @@ int whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
 	if (!db || !webhook || !job)
 		return EINVAL;
 
-	err = whdb_prepare(db, &st, "SELECT seq, attempts, next_ms"
+	err = db_prepare(db, &st, "SELECT seq, attempts, next_ms"
 			   " FROM redeliveries WHERE webhook = ?"
 			   " ORDER BY next_ms, seq LIMIT 1");
 	if (err)
 		return err;
 
-	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, webhook);
 
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		job->seq = col_u64(st, 0);
-		job->attempts = (uint32_t)col_u64(st, 1);
-		job->next_ms = col_u64(st, 2);
+		job->seq = db_col_u64(st, 0);
+		job->attempts = (uint32_t)db_col_u64(st, 1);
+		job->next_ms = db_col_u64(st, 2);
 	}
 	else if (rc == SQLITE_DONE) {
 		err = ENOENT;
 	}
 	else {
-		err = whdb_err(db, "reading redeliveries", rc);
+		err = db_err(db, "reading redeliveries", rc);
 	}
 
 	sqlite3_finalize(st);
@@ -467,7 +453,7 @@ int whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 	if (!db || !webhook || !job)
 		return EINVAL;
 
-	err = whdb_prepare(db, &st, settled
+	err = db_prepare(db, &st, settled
 			   ? "DELETE FROM redeliveries"
 			     " WHERE webhook = ?1 AND seq = ?2"
 			   : "UPDATE redeliveries SET attempts = ?3,"
@@ -475,14 +461,14 @@ int whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 	if (err)
 		return err;
 
-	sqlite3_bind_text(st, 1, webhook, -1, SQLITE_STATIC);
-	bind_u64(st, 2, job->seq);
+	db_bind_text(st, 1, webhook);
+	db_bind_u64(st, 2, job->seq);
 	if (!settled) {
-		bind_u64(st, 3, job->attempts);
-		bind_u64(st, 4, job->next_ms);
+		db_bind_u64(st, 3, job->attempts);
+		db_bind_u64(st, 4, job->next_ms);
 	}
 
-	return whdb_done(db, st, "saving a redelivery");
+	return db_done(db, st, "saving a redelivery");
 }
 
 
@@ -507,14 +493,14 @@ uint64_t whoutbox_floor(struct webhooks *whs)
 	}
 
 	db = webhooks_db(whs);
-	if (!db || whdb_prepare(db, &st, "SELECT MIN(r.seq)"
+	if (!db || db_prepare(db, &st, "SELECT MIN(r.seq)"
 				" FROM redeliveries r JOIN webhooks w"
 				" ON w.id = r.webhook WHERE w.enabled"))
 		return floor;
 
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		floor = min(floor, col_u64(st, 0));
+		floor = min(floor, db_col_u64(st, 0));
 
 	sqlite3_finalize(st);
 
@@ -532,7 +518,7 @@ int whoutbox_prune(struct sqlite3 *db)
 {
 	int err;
 
-	err = whdb_exec(db, "DELETE FROM deliveries"
+	err = db_exec(db, "DELETE FROM deliveries"
 			" WHERE seq < (SELECT MIN(seq) FROM events)");
 	if (!err && sqlite3_changes(db))
 		debug("httpctl: webhooks: pruned %d delivery records\n",
@@ -583,13 +569,13 @@ int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
 		return EINVAL;
 
 	db = webhooks_db(wh->whs);
-	err = whdb_prepare(db, &st, "SELECT type, time_ms FROM events"
+	err = db_prepare(db, &st, "SELECT type, time_ms FROM events"
 			   " WHERE seq > ? ORDER BY seq LIMIT ?");
 	if (err)
 		return err;
 
-	bind_u64(st, 1, wh->cursor);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	db_bind_u64(st, 1, wh->cursor);
+	db_bind_u64(st, 2, max);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		++read;
@@ -597,10 +583,10 @@ int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
 									  0)))
 			continue;
 		if (!n++)
-			oldest = col_u64(st, 1);
+			oldest = db_col_u64(st, 1);
 	}
 	if (rc != SQLITE_DONE)
-		err = whdb_err(db, "reading the event log", rc);
+		err = db_err(db, "reading the event log", rc);
 	else if (read == max)
 		err = EAGAIN;
 

@@ -45,14 +45,12 @@ bool whretry_next(uint64_t *waitp, unsigned attempts, uint32_t rnd,
 
 
 /*
- * Webhook endpoints (endpoint.c): the webhooks table, filters, URLs; and
- * the SQL helpers the webhook files share
+ * Webhook endpoints (endpoint.c): the webhooks table, filters, URLs
  */
 
 struct webhooks;
 struct whdl;
 struct sqlite3;
-struct sqlite3_stmt;
 
 /** A queued delivery of one event: the head of an endpoint or a
     redelivery */
@@ -103,15 +101,6 @@ bool webhook_filter_valid(const char *f);
 int  webhook_url_decode(struct webhook_url *u, const char *url,
 			const char **whyp);
 json_t *webhook_encode(const struct webhook *wh);
-
-int  whdb_err(struct sqlite3 *db, const char *what, int rc);
-int  whdb_exec(struct sqlite3 *db, const char *sql);
-int  whdb_prepare(struct sqlite3 *db, struct sqlite3_stmt **stp,
-		  const char *sql);
-int  whdb_done(struct sqlite3 *db, struct sqlite3_stmt *st,
-	       const char *what);
-int  whdb_begin(struct sqlite3 *db);
-int  whdb_end(struct sqlite3 *db, int err);
 
 
 /*
