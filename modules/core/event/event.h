@@ -21,12 +21,17 @@ struct sqlite3;
 /* The oldest seq a reader still needs (UINT64_MAX: none) */
 typedef uint64_t (evstore_floor_h)(void *arg);
 
+/* An event read from the log (valid during the call); true stops */
+typedef bool (evstore_each_h)(const struct evbus_event *ev, void *arg);
+
 int  evstore_open(struct evstore **esp, const char *path, uint32_t keep,
 		  uint32_t max_age_s);
 void evstore_set_floor_handler(struct evstore *es, evstore_floor_h *h,
 			       void *arg);
 uint64_t evstore_last_seq(const struct evstore *es);
 int  evstore_append(struct evstore *es, const struct evbus_event *ev);
+int  evstore_each(struct evstore *es, uint64_t after, size_t max,
+		  evstore_each_h *h, void *arg);
 int  evstore_list(struct evstore *es, uint64_t after, size_t limit,
 		  struct mbuf *mb, uint64_t *lastp);
 struct sqlite3 *evstore_db(const struct evstore *es);

@@ -35,7 +35,8 @@ enum {
 struct evstore {
 	sqlite3 *db;               /* main thread                     */
 	sqlite3_stmt *st_ins;
-	sqlite3_stmt *st_list;
+	sqlite3_stmt *st_each;
+	bool each_busy;            /* st_each is stepping: no re-entry */
 	char *path;
 	uint64_t last_seq;
 	uint32_t keep;             /* events kept at least ...        */
@@ -115,7 +116,7 @@ static void evstore_destructor(void *arg)
 	pthread_cond_destroy(&es->cond);
 
 	sqlite3_finalize(es->st_ins);
-	sqlite3_finalize(es->st_list);
+	sqlite3_finalize(es->st_each);
 	if (es->db) {
 		/* a last checkpoint, so the WAL does not outlive us */
 		(void)sqlite3_wal_checkpoint_v2(es->db, NULL,
@@ -389,8 +390,8 @@ int evstore_open(struct evstore **esp, const char *path, uint32_t keep,
 			 " (seq, id, type, time_ms, json)"
 			 " VALUES (?, ?, ?, ?, ?)");
 	if (!err)
-		err = db_prepare(es->db, &es->st_list, "SELECT seq, json"
-				 " FROM events WHERE seq > ?"
+		err = db_prepare(es->db, &es->st_each, "SELECT seq, id, type,"
+				 " time_ms, json FROM events WHERE seq > ?"
 				 " ORDER BY seq LIMIT ?");
 	if (err)
 		goto out;
@@ -468,6 +469,84 @@ int evstore_append(struct evstore *es, const struct evbus_event *ev)
 
 
 /**
+ * Walk the stored events with seq > after, oldest first
+ *
+ * @param es     Store
+ * @param after  Only events newer than this seq
+ * @param max    Read at most this many
+ * @param h      Called with each event (valid during the call); returns
+ *               true to stop. It must not walk the store again.
+ * @param arg    Handler argument
+ *
+ * @return 0 if success (the log ended, max were read or h stopped),
+ *         EBUSY if called from a handler, otherwise errorcode
+ */
+int evstore_each(struct evstore *es, uint64_t after, size_t max,
+		 evstore_each_h *h, void *arg)
+{
+	struct evbus_event ev;
+	sqlite3_stmt *st;
+	int rc, err = 0;
+
+	if (!es || !h)
+		return EINVAL;
+
+	if (es->each_busy)
+		return EBUSY;
+
+	st = es->st_each;
+	db_bind_u64(st, 1, after);
+	db_bind_u64(st, 2, max);
+
+	es->each_busy = true;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ev.seq = db_col_u64(st, 0);
+		ev.id = (const char *)sqlite3_column_text(st, 1);
+		ev.type = (const char *)sqlite3_column_text(st, 2);
+		ev.time_ms = db_col_u64(st, 3);
+		ev.json = (const char *)sqlite3_column_text(st, 4);
+
+		/* the columns are NOT NULL: only memory can fail here */
+		if (!ev.id || !ev.type || !ev.json) {
+			err = ENOMEM;
+			break;
+		}
+
+		if (h(&ev, arg))
+			break;
+	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_err(es->db, "reading the event log", rc);
+
+	sqlite3_reset(st);
+	es->each_busy = false;
+
+	return err;
+}
+
+
+struct list_state {
+	struct mbuf *mb;
+	uint64_t last;
+	int err;
+};
+
+
+static bool list_handler(const struct evbus_event *ev, void *arg)
+{
+	struct list_state *ls = arg;
+
+	ls->err = mbuf_printf(ls->mb, "%s%s", ls->last ? "," : "", ev->json);
+	if (ls->err)
+		return true;
+
+	ls->last = ev->seq;
+
+	return false;
+}
+
+
+/**
  * Print stored events with seq > after, oldest first, as a comma-separated
  * list of envelopes (the inside of a JSON array)
  *
@@ -482,33 +561,18 @@ int evstore_append(struct evstore *es, const struct evbus_event *ev)
 int evstore_list(struct evstore *es, uint64_t after, size_t limit,
 		 struct mbuf *mb, uint64_t *lastp)
 {
-	sqlite3_stmt *st;
-	uint64_t last = after;
-	size_t n = 0;
-	int rc, err = 0;
+	struct list_state ls = {mb, 0, 0};
+	int err;
 
 	if (!es || !mb)
 		return EINVAL;
 
-	st = es->st_list;
-	db_bind_u64(st, 1, after);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = mbuf_printf(mb, "%s%s", n ? "," : "",
-				  (const char *)sqlite3_column_text(st, 1));
-		if (err)
-			break;
-		last = (uint64_t)sqlite3_column_int64(st, 0);
-		++n;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = db_err(es->db, "reading the event log", rc);
-
-	sqlite3_reset(st);
+	err = evstore_each(es, after, limit, list_handler, &ls);
+	if (!err)
+		err = ls.err;
 
 	if (lastp)
-		*lastp = last;
+		*lastp = ls.last ? ls.last : after;
 
 	return err;
 }
