@@ -16,7 +16,6 @@
   httpctl_tls_key    <pem file>     # both or neither (docs/tls.md)
   httpctl_tls_plain  refuse         # plain HTTP on that port: refuse,
                                     # redirect (a browser's GET), allow
-  wsaudio_format     pcmu           # WebSocket audio when none is asked
   httpctl_events_keep      50000    # newest events always kept
   httpctl_events_max_age   30       # days; older events go beyond those
  \endverbatim
@@ -217,27 +216,6 @@ static int tls_config(struct web_prm *prm, char *cert, char *key, size_t sz,
 }
 
 
-/* wsaudio_format: what a WebSocket gets when it asks for no format */
-static int audio_format(enum ws_audio *fmt, const struct conf *conf)
-{
-	char name[16] = "pcmu";
-
-	(void)conf_get_str(conf, "wsaudio_format", name, sizeof(name));
-
-	if (0 == str_casecmp(name, "pcmu"))
-		*fmt = WS_AUDIO_PCMU;
-	else if (0 == str_casecmp(name, "l16"))
-		*fmt = WS_AUDIO_L16;
-	else {
-		warning("httpctl: wsaudio_format: '%s' is not pcmu or l16\n",
-			name);
-		return EINVAL;
-	}
-
-	return 0;
-}
-
-
 /* The durable event log, in the state directory */
 static int store_open(struct sp_core *core, const struct conf *conf)
 {
@@ -281,7 +259,6 @@ static int core_alloc(struct sp_core **corep)
 	char cert[512] = "", key[512] = "";
 	struct web_prm prm;
 	struct sp_core *core;
-	enum ws_audio fmt;
 	int err;
 
 	core = mem_zalloc(sizeof(*core), core_destructor);
@@ -333,11 +310,7 @@ static int core_alloc(struct sp_core **corep)
 	if (err)
 		goto out;
 
-	err = audio_format(&fmt, conf);
-	if (err)
-		goto out;
-
-	err = wshub_alloc(&core->hub, core->web, core->auth, core->bus, fmt);
+	err = wshub_alloc(&core->hub, core->web, core->auth, core->bus);
 	if (err)
 		goto out;
 

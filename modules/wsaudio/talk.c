@@ -399,7 +399,8 @@ int talk_register(struct wsaudio *wsa)
 	if (err)
 		return err;
 
-	wshub_set_audio(hub, session_handler, audio_handler, wsa);
+	wshub_set_audio(hub, wsa->format, session_handler, audio_handler,
+			wsa);
 	wshub_set_stats(hub, talk_stats_handler, wsaudio_call_stats, wsa);
 
 	return 0;
@@ -412,6 +413,6 @@ void talk_unregister(struct wsaudio *wsa)
 	struct wshub *hub = wsa->core->hub;
 
 	wshub_set_stats(hub, NULL, NULL, NULL);
-	wshub_set_audio(hub, NULL, NULL, NULL);
+	wshub_set_audio(hub, WS_AUDIO_DEFAULT, NULL, NULL, NULL);
 	wshub_uncommand_arg(hub, wsa);
 }

@@ -82,23 +82,48 @@ static void wsaudio_destructor(void *arg)
 }
 
 
-static int module_init(void)
+/* wsaudio_queue_ms and wsaudio_format */
+static int conf_read(struct wsaudio *w, const struct conf *conf)
 {
-	uint32_t queue_ms = QUEUE_MS_DEFAULT;
-	int err;
+	char name[16];
+	struct pl pl;
 
-	(void)conf_get_u32(conf_cur(), "wsaudio_queue_ms", &queue_ms);
-	if (queue_ms < AUDIO_PTIME || queue_ms > QUEUE_MS_MAX) {
+	w->queue_ms = QUEUE_MS_DEFAULT;
+	(void)conf_get_u32(conf, "wsaudio_queue_ms", &w->queue_ms);
+	if (w->queue_ms < AUDIO_PTIME || w->queue_ms > QUEUE_MS_MAX) {
 		warning("wsaudio: wsaudio_queue_ms must be %u to %u\n",
 			AUDIO_PTIME, QUEUE_MS_MAX);
 		return EINVAL;
 	}
 
-	wsa = mem_zalloc(sizeof(*wsa), wsaudio_destructor);
-	if (!wsa)
-		return ENOMEM;
+	w->format = WS_AUDIO_DEFAULT;
+	if (conf_get_str(conf, "wsaudio_format", name, sizeof(name)))
+		return 0;
 
-	wsa->queue_ms = queue_ms;
+	pl_set_str(&pl, name);
+	if (ws_audio_decode(&w->format, &pl) || w->format == WS_AUDIO_NONE) {
+		warning("wsaudio: wsaudio_format: '%s' is not pcmu or l16\n",
+			name);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
+static int module_init(void)
+{
+	int err;
+
+	wsa = mem_zalloc(sizeof(*wsa), wsaudio_destructor);
+	if (!wsa) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = conf_read(wsa, conf_cur());
+	if (err)
+		goto out;
 
 	err = sp_core_open(&wsa->core);
 	if (err)
@@ -115,11 +140,14 @@ static int module_init(void)
 
  out:
 	if (err) {
-		errlog("wsaudio: cannot start (%m)\n", err);
+		/* a phone whose calls have no audio is of no use: stop
+		   rather than run without it, as httpctl does */
+		errlog("wsaudio: cannot start (%m): exiting\n", err);
 		wsa = mem_deref(wsa);
+		exit(EXIT_FAILURE);
 	}
 
-	return err;
+	return 0;
 }
 
 

@@ -15,6 +15,8 @@ struct wsaudio {
 	struct list calll;     /* struct wacall, calls with audio      */
 	uint32_t queue_ms;     /* wsaudio_queue_ms: audio queued to the
 				  phone per client                     */
+	enum ws_audio format;  /* wsaudio_format: for clients that ask
+				  none                                 */
 };
 
 

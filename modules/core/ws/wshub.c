@@ -532,12 +532,11 @@ static void hub_destructor(void *arg)
  * @param web   Web server (takes its WebSocket upgrades)
  * @param auth  Tokens and origins
  * @param bus   Event bus to forward
- * @param dflt  Audio format for sessions that ask for none
  *
  * @return 0 if success, otherwise errorcode
  */
 int wshub_alloc(struct wshub **hubp, struct web *web, struct auth *auth,
-		struct evbus *bus, enum ws_audio dflt)
+		struct evbus *bus)
 {
 	struct wshub *hub;
 	int err;
@@ -551,7 +550,7 @@ int wshub_alloc(struct wshub **hubp, struct web *web, struct auth *auth,
 
 	hub->web = web;
 	hub->auth = auth;
-	hub->dflt = dflt;
+	hub->dflt = WS_AUDIO_DEFAULT;
 
 	err = evbus_subscribe(&hub->sub, bus, event_handler, hub);
 	if (err) {
@@ -624,9 +623,18 @@ void wshub_set_line_handler(struct wshub *hub, wshub_line_h *h, void *arg)
 }
 
 
-/** Who handles the sessions' audio (wsaudio) */
-void wshub_set_audio(struct wshub *hub, wshub_session_h *sessh,
-		     wshub_audio_h *audioh, void *arg)
+/**
+ * Who handles the sessions' audio (wsaudio)
+ *
+ * @param hub     Hub
+ * @param dflt    Audio format of the sessions that ask for none from now
+ *                on (wsaudio_format)
+ * @param sessh   Told of each session's open and close, or NULL
+ * @param audioh  Given each session's binary messages, or NULL
+ * @param arg     Handler argument
+ */
+void wshub_set_audio(struct wshub *hub, enum ws_audio dflt,
+		     wshub_session_h *sessh, wshub_audio_h *audioh, void *arg)
 {
 	struct le *le;
 
@@ -640,6 +648,7 @@ void wshub_set_audio(struct wshub *hub, wshub_session_h *sessh,
 			hub->sessh(le->data, false, hub->audioarg);
 	}
 
+	hub->dflt = dflt;
 	hub->sessh = sessh;
 	hub->audioh = audioh;
 	hub->audioarg = arg;

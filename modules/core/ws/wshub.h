@@ -26,13 +26,13 @@ typedef void (wshub_audio_h)(struct ws_session *s, const uint8_t *data,
 			     size_t len, void *arg);
 
 int  wshub_alloc(struct wshub **hubp, struct web *web, struct auth *auth,
-		 struct evbus *bus, enum ws_audio dflt);
+		 struct evbus *bus);
 int  wshub_command(struct wshub *hub, const char *name, wshub_cmd_h *h,
 		   void *arg);
 void wshub_uncommand_arg(struct wshub *hub, const void *arg);
 void wshub_set_line_handler(struct wshub *hub, wshub_line_h *h, void *arg);
-void wshub_set_audio(struct wshub *hub, wshub_session_h *sessh,
-		     wshub_audio_h *audioh, void *arg);
+void wshub_set_audio(struct wshub *hub, enum ws_audio dflt,
+		     wshub_session_h *sessh, wshub_audio_h *audioh, void *arg);
 struct list *wshub_sessions(struct wshub *hub);
 
 const char *ws_session_id(const struct ws_session *s);
