@@ -31,7 +31,7 @@ int jx_dumps(char **strp, const json_t *json);
 
 
 /*
- * Errors (err.c): what failed, as the API reports it
+ * Errors (err.c): what failed, as the API reports it, and its JSON body
  */
 
 /** An error for a client: HTTP status, code and message */
@@ -44,6 +44,8 @@ struct sp_err {
 
 int sp_err_set(struct sp_err *err, uint16_t status, const char *code,
 	       const char *fmt, ...);
+int sp_err_json(struct re_printf *pf, const char *code, const char *msg);
+int sp_err_print(struct re_printf *pf, const struct sp_err *err);
 
 
 /*

@@ -380,22 +380,31 @@ int api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
 }
 
 
+struct errbody {
+	const char *code;
+	const char *msg;
+};
+
+
+static int errbody_print(struct re_printf *pf, const struct errbody *eb)
+{
+	return sp_err_json(pf, eb->code, eb->msg);
+}
+
+
 static int error_send(struct api_req *req, uint16_t status,
 		      const char *xhdrs, const char *code,
 		      const char *fmt, va_list ap)
 {
 	char *msg = NULL, *s = NULL;
-	json_t *body;
 	int err;
 
 	err = re_vsdprintf(&msg, fmt, ap);
 	if (err)
 		return err;
 
-	body = json_pack("{s:{s:s, s:s}}", "error", "code", code,
-			 "message", msg);
-	err = body ? jx_dumps(&s, body) : ENOMEM;
-	json_decref(body);
+	err = re_sdprintf(&s, "%H", errbody_print,
+			  &(struct errbody){code, msg});
 
 	debug("api: %s %s -> %u %s: %s\n", req->wr->met, req->wr->path,
 	      status, code, msg);

@@ -181,11 +181,14 @@ static void dispatch(struct web_conn *conn)
 static void conn_fail(struct web_conn *conn, uint16_t status,
 		      const char *code, const char *msg)
 {
+	struct sp_err e;
+
+	sp_err_set(&e, status, code, "%s", msg);
+
 	conn->busy = true;
 	conn->close_after = true;
-	(void)web_reply(conn, status, NULL, "application/json",
-			"{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-			code, msg);
+	(void)web_reply(conn, status, NULL, "application/json", "%H",
+			sp_err_print, &e);
 }
 
 

@@ -395,6 +395,7 @@ int web_tls_plain(struct web_conn *conn, bool upgrade)
 	const struct web_req *req = &conn->req;
 	struct web *web = conn->web;
 	bool creds = has_credentials(req);
+	struct sp_err e;
 	char *loc = NULL;
 	uint16_t status = 400;
 	int err;
@@ -422,18 +423,23 @@ int web_tls_plain(struct web_conn *conn, bool upgrade)
 		status = 307;
 	}
 
+	sp_err_set(&e, status, "https_required", "this port speaks TLS: use"
+		   " %s://", upgrade ? "wss" : "https");
+
 	if (upgrade) {
-		err = web_http_write_now(conn, status, NULL,
-			"{\"error\":{\"code\":\"https_required\","
-			"\"message\":\"this port speaks TLS: use wss://\"}}");
+		char *body = NULL;
+
+		err = re_sdprintf(&body, "%H", sp_err_print, &e);
+		if (!err)
+			err = web_http_write_now(conn, status, NULL, body);
+		mem_deref(body);
 		return err ? -1 : 1;
 	}
 
 	conn->busy = true;
 	conn->close_after = true;
-	(void)web_reply(conn, status, loc, "application/json",
-			"{\"error\":{\"code\":\"https_required\","
-			"\"message\":\"this port speaks TLS: use https://\"}}");
+	(void)web_reply(conn, status, loc, "application/json", "%H",
+			sp_err_print, &e);
 	mem_deref(loc);
 
 	return 1;

@@ -73,8 +73,8 @@ static int refuse(struct web_conn *conn, const struct sp_err *ref)
 	char *body = NULL;
 	int err;
 
-	err = re_sdprintf(&body, "{\"error\":{\"code\":\"%s\","
-			  "\"message\":\"%s\"}}", ref->code, ref->msg);
+	/* the message may quote the client's path or Origin */
+	err = re_sdprintf(&body, "%H", sp_err_print, ref);
 	if (err)
 		return -1;
 
