@@ -187,7 +187,7 @@ static int cmd_webhooks(struct re_printf *pf, void *arg)
 		int e;
 
 		/* the queue is counted by reading the log: bounded */
-		e = whoutbox_pending(wh, 10000, &pending);
+		e = whoutbox_backlog(wh, 10000, &pending, NULL);
 
 		err |= re_hprintf(pf, "%s  %s  %H  cursor %llu  pending"
 				  " %zu%s  %H%s\n", wh->id,

@@ -389,11 +389,10 @@ static void event_gone(struct whdl *dl, const struct webhook_job *job,
 static void job_start(struct whdl *dl, const struct webhook_job *job,
 		      bool redelivery)
 {
-	struct sqlite3 *db = webhooks_db(dl->wh->whs);
 	char text[96];
 	int err;
 
-	err = whoutbox_event_load(db, job->seq, &dl->ev);
+	err = whoutbox_event_load(dl->wd->store, job->seq, &dl->ev);
 	if (err == ENOENT) {
 		event_gone(dl, job, redelivery);
 		return;
@@ -424,7 +423,7 @@ static void run(struct whdl *dl)
 {
 	struct webhook *wh = dl->wh;
 	struct sqlite3 *db = webhooks_db(wh->whs);
-	uint64_t now = sptime_now_ms(), due = UINT64_MAX, seq;
+	uint64_t now = sptime_now_ms(), due = UINT64_MAX, seq, passed;
 	struct webhook_job rj;
 	bool redeliver;
 	int err;
@@ -433,7 +432,9 @@ static void run(struct whdl *dl)
 		return;
 
 	if (!wh->head.seq) {
-		err = whoutbox_scan(wh, SCAN_MAX, &seq);
+		err = whoutbox_scan(wh, SCAN_MAX, &seq, &passed);
+		if (!err || err == ENOENT || err == EAGAIN)
+			wh->cursor = passed;
 		if (err == EAGAIN) {
 			/* a long way to read: go on in the next round of
 			   the loop, not all at once */
@@ -516,7 +517,7 @@ static void prune_handler(void *arg)
 	struct whdeliver *wd = arg;
 
 	tmr_start(&wd->tmr_prune, PRUNE_MS, prune_handler, wd);
-	(void)whoutbox_prune(webhooks_db(wd->whs));
+	(void)whoutbox_prune(wd->store);
 }
 
 
@@ -689,7 +690,7 @@ int whdeliver_retry(struct whdeliver *wd, struct webhook *wh,
 				  "webhook %s has no delivery of event %s",
 				  wh->id, event_id);
 	if (!e)
-		e = whoutbox_event_load(db, seq, &ev);
+		e = whoutbox_event_load(wd->store, seq, &ev);
 	if (e == ENOENT)
 		return sp_err_set(err, 404, "event_not_found",
 				  "event %s is no longer in the event log",
@@ -755,7 +756,7 @@ int whdeliver_test(struct whdeliver *wd, struct webhook *wh,
 	/* the event as stored: a test that the log lost cannot be sent */
 	db = webhooks_db(wh->whs);
 	seq = evbus_last_seq(wd->bus);
-	e = whoutbox_event_load(db, seq, &ev);
+	e = whoutbox_event_load(wd->store, seq, &ev);
 	if (!e && strcmp(ev->type, "webhook.test"))
 		e = EPROTO;
 	if (!e)

@@ -464,6 +464,13 @@ struct sqlite3 *webhooks_db(const struct webhooks *whs)
 }
 
 
+/** The event store: its log is what the endpoints are sent */
+struct evstore *webhooks_store(const struct webhooks *whs)
+{
+	return whs ? whs->store : NULL;
+}
+
+
 /** The endpoint with this id, or NULL */
 struct webhook *webhooks_find(const struct webhooks *whs, const char *id)
 {

@@ -2,10 +2,11 @@
  * @file outbox.c  The durable webhook outbox: what each endpoint still
  *                   owes, what each attempt did
  *
- * There is no copy of an event per endpoint. The event log (the events
- * table) is the outbox; an endpoint owes every event after its cursor
- * that its filters match. This file reads the log for the delivery
- * engine and keeps two tables beside it:
+ * There is no copy of an event per endpoint. The event log is the
+ * outbox; an endpoint owes every event after its cursor that its filters
+ * match. This file reads the log for the delivery engine, through the
+ * store (evstore_each: the log's table is core's), and keeps two tables
+ * beside it in the store's database:
  *
  *   deliveries     one row per endpoint and event: the latest attempt
  *                  (upserted at each one), for GET .../deliveries
@@ -73,57 +74,157 @@ int whoutbox_forget(struct sqlite3 *db, const char *webhook)
 }
 
 
+/*
+ * The one walk of what an endpoint owes: the events after its cursor
+ * that its filters match, oldest first, read through the store
+ */
+
+/* An owed event (valid during the call); true stops the walk */
+typedef bool (owed_h)(const struct evbus_event *ev, void *arg);
+
+struct owed {
+	const struct webhook *wh;
+	owed_h *h;
+	void *arg;
+	size_t read;           /* events read, owed or not             */
+	bool found;            /* an owed event was read               */
+	uint64_t passed;       /* owed to no one up to this seq        */
+};
+
+
+static bool owed_handler(const struct evbus_event *ev, void *arg)
+{
+	struct owed *ow = arg;
+
+	++ow->read;
+
+	if (!webhook_matches(ow->wh, ev->type)) {
+		if (!ow->found)
+			ow->passed = ev->seq;
+		return false;
+	}
+
+	ow->found = true;
+
+	return ow->h(ev, ow->arg);
+}
+
+
+/*
+ * Walk what an endpoint owes, reading at most max events of the log;
+ * passedp (may be NULL) gets the seq up to which the events read before
+ * the first owed one are owed to no one (the cursor if none).
+ * EAGAIN: max events were read, there may be more.
+ */
+static int owed_each(const struct webhook *wh, size_t max, owed_h *h,
+		     void *arg, uint64_t *passedp)
+{
+	struct owed ow;
+	int err;
+
+	memset(&ow, 0, sizeof(ow));
+	ow.wh = wh;
+	ow.h = h;
+	ow.arg = arg;
+	ow.passed = wh->cursor;
+
+	err = evstore_each(webhooks_store(wh->whs), wh->cursor, max,
+			   owed_handler, &ow);
+	if (err)
+		return err;
+
+	if (passedp)
+		*passedp = ow.passed;
+
+	return ow.read == max ? EAGAIN : 0;
+}
+
+
+static bool first_handler(const struct evbus_event *ev, void *arg)
+{
+	uint64_t *seqp = arg;
+
+	*seqp = ev->seq;
+
+	return true;
+}
+
+
 /**
  * Find the next event an endpoint owes: the first after its cursor that
- * its filters match. The cursor moves past the events passed over (in
- * memory only: they are owed to no one, so reading them again after a
- * restart costs nothing and loses nothing).
+ * its filters match
  *
- * @param wh    Endpoint
- * @param max   Read at most this many events
- * @param seqp  Returned seq of the event found
+ * @param wh       Endpoint
+ * @param max      Read at most this many events
+ * @param seqp     Returned seq of the event found
+ * @param passedp  Returned seq up to which the events read are owed to
+ *                 no one (its cursor may move there)
  *
  * @return 0 if found, ENOENT if none is owed, EAGAIN if max events were
  *         read without finding one (call again), otherwise errorcode
  */
-int whoutbox_scan(struct webhook *wh, size_t max, uint64_t *seqp)
+int whoutbox_scan(const struct webhook *wh, size_t max, uint64_t *seqp,
+		  uint64_t *passedp)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	int rc, err;
+	uint64_t seq = 0;
+	int err;
 
-	if (!wh || !seqp)
+	if (!wh || !seqp || !passedp)
 		return EINVAL;
 
-	db = webhooks_db(wh->whs);
-	err = db_prepare(db, &st, "SELECT seq, type FROM events"
-			   " WHERE seq > ? ORDER BY seq LIMIT ?");
-	if (err)
-		return err;
-
-	db_bind_u64(st, 1, wh->cursor);
-	db_bind_u64(st, 2, max);
-
-	err = ENOENT;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t seq = db_col_u64(st, 0);
-		const char *type = (const char *)sqlite3_column_text(st, 1);
-
-		++n;
-		if (webhook_matches(wh, type)) {
-			*seqp = seq;
-			err = 0;
-			break;
-		}
-		wh->cursor = seq;
+	err = owed_each(wh, max, first_handler, &seq, passedp);
+	if (seq) {
+		*seqp = seq;
+		return 0;
 	}
-	if (err == ENOENT && rc != SQLITE_DONE)
-		err = db_err(db, "reading the event log", rc);
-	else if (err == ENOENT && n == max)
-		err = EAGAIN;
 
-	sqlite3_finalize(st);
+	return err ? err : ENOENT;
+}
+
+
+struct backlog {
+	size_t n;
+	uint64_t oldest;       /* unix ms of the first                 */
+};
+
+
+static bool count_handler(const struct evbus_event *ev, void *arg)
+{
+	struct backlog *bl = arg;
+
+	if (!bl->n++)
+		bl->oldest = ev->time_ms;
+
+	return false;
+}
+
+
+/**
+ * Count the events an endpoint owes, and tell when the oldest came
+ *
+ * @param wh       Endpoint
+ * @param max      Read at most this many events of the log
+ * @param np       Returned count
+ * @param oldestp  Returned unix ms of the oldest owed event, 0 if none
+ *                 (may be NULL)
+ *
+ * @return 0 if success, EAGAIN if max events were read (np is a lower
+ *         bound), otherwise errorcode
+ */
+int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
+		     uint64_t *oldestp)
+{
+	struct backlog bl = {0, 0};
+	int err;
+
+	if (!wh || !np)
+		return EINVAL;
+
+	err = owed_each(wh, max, count_handler, &bl, NULL);
+
+	*np = bl.n;
+	if (oldestp)
+		*oldestp = bl.oldest;
 
 	return err;
 }
@@ -139,58 +240,67 @@ static void event_destructor(void *arg)
 }
 
 
+struct load {
+	uint64_t seq;
+	struct whoutbox_event *ev;
+	int err;
+};
+
+
+static bool load_handler(const struct evbus_event *e, void *arg)
+{
+	struct load *ld = arg;
+	struct whoutbox_event *ev;
+
+	/* the first event after seq - 1: another one if seq is gone */
+	if (e->seq != ld->seq)
+		return true;
+
+	ev = mem_zalloc(sizeof(*ev), event_destructor);
+	if (!ev) {
+		ld->err = ENOMEM;
+		return true;
+	}
+
+	ev->seq = e->seq;
+	ld->err  = str_dup(&ev->id, e->id);
+	ld->err |= str_dup(&ev->type, e->type);
+	ld->err |= str_dup(&ev->json, e->json);
+	if (ld->err)
+		mem_deref(ev);
+	else
+		ld->ev = ev;
+
+	return true;
+}
+
+
 /**
  * Read one event of the log
  *
- * @param db   Database
+ * @param es   The event store
  * @param seq  Its seq
  * @param evp  Returned event (mem_deref it)
  *
  * @return 0 if success, ENOENT if the log no longer holds it
  */
-int whoutbox_event_load(struct sqlite3 *db, uint64_t seq,
+int whoutbox_event_load(struct evstore *es, uint64_t seq,
 			struct whoutbox_event **evp)
 {
-	struct whoutbox_event *ev = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, err;
+	struct load ld = {seq, NULL, 0};
+	int err;
 
-	if (!db || !evp)
+	if (!es || !seq || !evp)
 		return EINVAL;
 
-	err = db_prepare(db, &st, "SELECT id, type, json FROM events"
-			   " WHERE seq = ?");
-	if (err)
-		return err;
-
-	db_bind_u64(st, 1, seq);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	err = evstore_each(es, seq - 1, 1, load_handler, &ld);
+	if (!err)
+		err = ld.err;
+	if (!err && !ld.ev)
 		err = ENOENT;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		err = db_err(db, "reading an event", rc);
-		goto out;
-	}
 
-	ev = mem_zalloc(sizeof(*ev), event_destructor);
-	if (!ev) {
-		err = ENOMEM;
-		goto out;
-	}
-
-	ev->seq = seq;
-	err  = str_dup(&ev->id, (const char *)sqlite3_column_text(st, 0));
-	err |= str_dup(&ev->type, (const char *)sqlite3_column_text(st, 1));
-	err |= str_dup(&ev->json, (const char *)sqlite3_column_text(st, 2));
-
- out:
-	sqlite3_finalize(st);
-	if (err)
-		mem_deref(ev);
-	else
-		*evp = ev;
+	if (!err)
+		*evp = ld.ev;
 
 	return err;
 }
@@ -493,14 +603,18 @@ uint64_t whoutbox_floor(struct webhooks *whs)
 	}
 
 	db = webhooks_db(whs);
-	if (!db || db_prepare(db, &st, "SELECT MIN(r.seq)"
-				" FROM redeliveries r JOIN webhooks w"
-				" ON w.id = r.webhook WHERE w.enabled"))
+	if (!db || db_prepare(db, &st, "SELECT webhook, MIN(seq)"
+			      " FROM redeliveries GROUP BY webhook"))
 		return floor;
 
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		floor = min(floor, db_col_u64(st, 0));
+	/* a disabled endpoint's queued redeliveries are owed to no one */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const struct webhook *wh = webhooks_find(whs,
+				(const char *)sqlite3_column_text(st, 0));
+
+		if (wh && wh->enabled)
+			floor = min(floor, db_col_u64(st, 1));
+	}
 
 	sqlite3_finalize(st);
 
@@ -512,88 +626,31 @@ uint64_t whoutbox_floor(struct webhooks *whs)
  * Forget the delivery records of events the log no longer holds (the
  * log's retention decides how long a record is kept)
  *
+ * @param es  The event store, whose database holds the records
+ *
  * @return 0 if success, otherwise errorcode
  */
-int whoutbox_prune(struct sqlite3 *db)
+int whoutbox_prune(struct evstore *es)
 {
+	struct sqlite3 *db = evstore_db(es);
+	sqlite3_stmt *st = NULL;
+	uint64_t first = 0;
 	int err;
 
-	err = db_exec(db, "DELETE FROM deliveries"
-			" WHERE seq < (SELECT MIN(seq) FROM events)");
-	if (!err && sqlite3_changes(db))
-		debug("httpctl: webhooks: pruned %d delivery records\n",
-		      sqlite3_changes(db));
+	err = evstore_each(es, 0, 1, first_handler, &first);
+	if (err || !first)
+		return err;
 
-	return err;
-}
-
-
-/**
- * Count the events an endpoint owes (for the console)
- *
- * @param wh   Endpoint
- * @param max  Read at most this many events of the log
- * @param np   Returned count
- *
- * @return 0 if success, EAGAIN if max events were read (np is a lower
- *         bound), otherwise errorcode
- */
-int whoutbox_pending(const struct webhook *wh, size_t max, size_t *np)
-{
-	return whoutbox_backlog(wh, max, np, NULL);
-}
-
-
-/**
- * Count the events an endpoint owes, and tell when the oldest came
- *
- * @param wh       Endpoint
- * @param max      Read at most this many events of the log
- * @param np       Returned count
- * @param oldestp  Returned unix ms of the oldest owed event, 0 if none
- *                 (may be NULL)
- *
- * @return 0 if success, EAGAIN if max events were read (np is a lower
- *         bound), otherwise errorcode
- */
-int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
-		     uint64_t *oldestp)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	size_t read = 0, n = 0;
-	uint64_t oldest = 0;
-	int rc, err;
-
-	if (!wh || !np)
-		return EINVAL;
-
-	db = webhooks_db(wh->whs);
-	err = db_prepare(db, &st, "SELECT type, time_ms FROM events"
-			   " WHERE seq > ? ORDER BY seq LIMIT ?");
+	err = db_prepare(db, &st, "DELETE FROM deliveries WHERE seq < ?");
 	if (err)
 		return err;
 
-	db_bind_u64(st, 1, wh->cursor);
-	db_bind_u64(st, 2, max);
+	db_bind_u64(st, 1, first);
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		++read;
-		if (!webhook_matches(wh, (const char *)sqlite3_column_text(st,
-									  0)))
-			continue;
-		if (!n++)
-			oldest = db_col_u64(st, 1);
-	}
-	if (rc != SQLITE_DONE)
-		err = db_err(db, "reading the event log", rc);
-	else if (read == max)
-		err = EAGAIN;
-
-	sqlite3_finalize(st);
-	*np = n;
-	if (oldestp)
-		*oldestp = oldest;
+	err = db_done(db, st, "pruning delivery records");
+	if (!err && sqlite3_changes(db))
+		debug("httpctl: webhooks: pruned %d delivery records\n",
+		      sqlite3_changes(db));
 
 	return err;
 }

@@ -90,6 +90,7 @@ struct webhook_url {
 int  webhooks_alloc(struct webhooks **whsp, struct evstore *store);
 struct list *webhooks_list(struct webhooks *whs);
 struct sqlite3 *webhooks_db(const struct webhooks *whs);
+struct evstore *webhooks_store(const struct webhooks *whs);
 struct webhook *webhooks_find(const struct webhooks *whs, const char *id);
 int  webhooks_create(struct webhooks *whs, const json_t *args,
 		     uint64_t cursor, struct webhook **whp,
@@ -104,8 +105,8 @@ json_t *webhook_encode(const struct webhook *wh);
 
 
 /*
- * Webhook outbox (outbox.c): the event log read for the endpoints, the
- * deliveries and redeliveries tables
+ * Webhook outbox (outbox.c): what each endpoint owes of the event log,
+ * the deliveries and redeliveries tables
  */
 
 enum whd_state {
@@ -137,8 +138,11 @@ struct whoutbox_event {
 
 int  whoutbox_init(struct sqlite3 *db);
 int  whoutbox_forget(struct sqlite3 *db, const char *webhook);
-int  whoutbox_scan(struct webhook *wh, size_t max, uint64_t *seqp);
-int  whoutbox_event_load(struct sqlite3 *db, uint64_t seq,
+int  whoutbox_scan(const struct webhook *wh, size_t max, uint64_t *seqp,
+		   uint64_t *passedp);
+int  whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
+		      uint64_t *oldestp);
+int  whoutbox_event_load(struct evstore *es, uint64_t seq,
 			 struct whoutbox_event **evp);
 int  whoutbox_record(struct sqlite3 *db, const char *webhook,
 		     const struct whd_record *rec);
@@ -153,11 +157,7 @@ int  whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
 int  whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 			     const struct webhook_job *job, bool settled);
 uint64_t whoutbox_floor(struct webhooks *whs);
-int  whoutbox_prune(struct sqlite3 *db);
-int  whoutbox_pending(const struct webhook *wh, size_t max, size_t *np);
-int  whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
-		      uint64_t *oldestp);
-
+int  whoutbox_prune(struct evstore *es);
 
 /*
  * One webhook POST (post.c): HTTP or verified HTTPS on libre's loop
