@@ -8,6 +8,10 @@
  *   CORS preflight -> origin (403) -> token on /api/ paths (401)
  *   -> route (404, 405) -> body (415, 400) -> handler
  *
+ * The router writes every reply: a handler answers through api_reply(),
+ * api_reply_text(), api_reply_raw() or api_error(), exactly once, and a
+ * handler that does not is answered 500 for it.
+ *
  * Threads: main thread only.
  */
 
@@ -36,6 +40,16 @@ struct api {
 struct segs {
 	struct pl v[SEG_MAX];
 	size_t c;
+};
+
+/* A request as the router keeps it: what the handler sees, and the
+   router's own state the handler cannot touch */
+struct call {
+	struct api_req req;    /* first: a handler's req is the call */
+	const char *pnamev[API_PARAM_MAX];  /* "{call}" -> "call"     */
+	char *paramv[API_PARAM_MAX];        /* its value in the path  */
+	size_t paramc;
+	bool replied;
 };
 
 
@@ -183,9 +197,15 @@ static bool seg_is_param(const struct pl *seg)
 }
 
 
-/* Match path against a route's pattern, filling req's params */
+static struct call *call_of(const struct api_req *req)
+{
+	return (struct call *)req;
+}
+
+
+/* Match path against a route's pattern, filling the call's params */
 static bool route_match(const struct route *rt, const struct segs *path,
-			struct api_req *req)
+			struct call *call)
 {
 	struct segs pat;
 	size_t i;
@@ -204,18 +224,18 @@ static bool route_match(const struct route *rt, const struct segs *path,
 			return false;
 	}
 
-	if (!req)
+	if (!call)
 		return true;
 
-	for (i = 0; i < pat.c && req->paramc < API_PARAM_MAX; i++) {
+	for (i = 0; i < pat.c && call->paramc < API_PARAM_MAX; i++) {
 		if (!seg_is_param(&pat.v[i]))
 			continue;
 
 		/* names point into the pattern: "{call}" -> "call" */
-		req->pnamev[req->paramc] = pat.v[i].p + 1;
-		if (pl_strdup(&req->paramv[req->paramc], &path->v[i]))
+		call->pnamev[call->paramc] = pat.v[i].p + 1;
+		if (pl_strdup(&call->paramv[call->paramc], &path->v[i]))
 			return false;
-		req->paramc++;
+		call->paramc++;
 	}
 
 	return true;
@@ -232,15 +252,16 @@ static bool route_match(const struct route *rt, const struct segs *path,
  */
 const char *api_param(const struct api_req *req, const char *name)
 {
+	const struct call *call = call_of(req);
 	size_t i, len = str_len(name);
 
 	if (!req || !len)
 		return NULL;
 
-	for (i = 0; i < req->paramc; i++) {
-		if (0 == strncmp(req->pnamev[i], name, len) &&
-		    req->pnamev[i][len] == '}')
-			return req->paramv[i];
+	for (i = 0; i < call->paramc; i++) {
+		if (0 == strncmp(call->pnamev[i], name, len) &&
+		    call->pnamev[i][len] == '}')
+			return call->paramv[i];
 	}
 
 	return NULL;
@@ -300,6 +321,20 @@ static int cors_print(struct re_printf *pf, const struct api_req *req)
 }
 
 
+/* The one way out: a request is answered once */
+static bool reply_claim(struct api_req *req)
+{
+	struct call *call = call_of(req);
+
+	if (call->replied)
+		return false;
+
+	call->replied = true;
+	return true;
+}
+
+
+/* An API reply: no-store, CORS for a listed origin, then xhdrs */
 static int reply_send(struct api_req *req, uint16_t status,
 		      const char *xhdrs, const char *ctype,
 		      const char *body)
@@ -307,9 +342,8 @@ static int reply_send(struct api_req *req, uint16_t status,
 	char *hdrs = NULL;
 	int err;
 
-	if (req->replied)
+	if (!reply_claim(req))
 		return EALREADY;
-	req->replied = true;
 
 	err = re_sdprintf(&hdrs, "Cache-Control: no-store\r\n%H%s",
 			  cors_print, req, xhdrs ? xhdrs : "");
@@ -377,6 +411,34 @@ int api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
 	mem_deref(s);
 
 	return err;
+}
+
+
+/**
+ * Answer with the caller's own headers instead of the API's (no
+ * Cache-Control: no-store, no CORS) and a body of any bytes: for what is
+ * not the API, such as the console's files
+ *
+ * @param req     Request
+ * @param status  HTTP status
+ * @param hdrs    Header lines, each "Name: value\r\n", or NULL
+ * @param ctype   Content type, or NULL for no body
+ * @param body    Body bytes
+ * @param len     Body length
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int api_reply_raw(struct api_req *req, uint16_t status, const char *hdrs,
+		  const char *ctype, const void *body, size_t len)
+{
+	if (!req || (!body && len))
+		return EINVAL;
+
+	if (!reply_claim(req))
+		return EALREADY;
+
+	return web_reply(req->wr->conn, status, hdrs, ctype,
+			 ctype ? "%b" : NULL, body, len);
 }
 
 
@@ -630,7 +692,7 @@ static void dispatch(struct api_req *req)
 		return;
 	}
 
-	if (!route_match(found, &path, req)) {
+	if (!route_match(found, &path, call_of(req))) {
 		api_error(req, 500, "internal_error", "out of memory");
 		return;
 	}
@@ -640,7 +702,7 @@ static void dispatch(struct api_req *req)
 
 	found->h(req, found->arg);
 
-	if (!req->replied) {
+	if (!call_of(req)->replied) {
 		warning("api: %s %s: handler gave no answer\n",
 			wr->met, wr->path);
 		api_error(req, 500, "internal_error", "no answer");
@@ -656,22 +718,23 @@ static void dispatch(struct api_req *req)
  */
 void api_handle(const struct web_req *wr, void *arg)
 {
-	struct api_req req;
+	struct call call;
+	struct api_req *req = &call.req;
 	size_t i;
 
-	memset(&req, 0, sizeof(req));
-	req.wr = wr;
-	req.api = arg;
+	memset(&call, 0, sizeof(call));
+	req->wr = wr;
+	req->api = arg;
 
 	if (0 == str_casecmp(wr->met, "OPTIONS"))
-		preflight(&req);
-	else if (!auth_origin_ok(req.api->auth, wr->origin, wr->host))
-		api_error(&req, 403, "origin_not_allowed",
+		preflight(req);
+	else if (!auth_origin_ok(req->api->auth, wr->origin, wr->host))
+		api_error(req, 403, "origin_not_allowed",
 			  "origin %s is not allowed", wr->origin);
 	else
-		dispatch(&req);
+		dispatch(req);
 
-	for (i = 0; i < req.paramc; i++)
-		mem_deref(req.paramv[i]);
-	json_decref(req.body);
+	for (i = 0; i < call.paramc; i++)
+		mem_deref(call.paramv[i]);
+	json_decref(req->body);
 }

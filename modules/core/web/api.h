@@ -47,15 +47,14 @@ enum api_flags {
 	API_JSON   = 1 << 1,   /* the body must be a JSON object     */
 };
 
-/** One API request as a route handler sees it */
+/**
+ * One API request as a route handler sees it; the router keeps the rest
+ * (path parameters, whether it was answered) out of reach
+ */
 struct api_req {
 	const struct web_req *wr;
 	struct api *api;
-	const char *pnamev[API_PARAM_MAX];  /* "{call}" -> "call"     */
-	char *paramv[API_PARAM_MAX];        /* its value in the path  */
-	size_t paramc;
 	json_t *body;          /* the JSON object (API_JSON), or NULL */
-	bool replied;
 };
 
 typedef void (api_h)(struct api_req *req, void *arg);
@@ -74,6 +73,8 @@ int  api_limit(struct api_req *req, size_t *limitp);
 int  api_reply(struct api_req *req, uint16_t status, json_t *body);
 int  api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
 		    const char *fmt, ...);
+int  api_reply_raw(struct api_req *req, uint16_t status, const char *hdrs,
+		   const char *ctype, const void *body, size_t len);
 int  api_error(struct api_req *req, uint16_t status, const char *code,
 	       const char *fmt, ...);
 int  api_fail(struct api_req *req, const struct sp_err *err);

@@ -78,12 +78,12 @@ static bool metrics_allowed(const struct httpctl *ctl,
 /* 401 as the API gives it; the router's own is only for /api/ paths */
 static void unauthorized(struct api_req *req)
 {
-	req->replied = true;
+	static const char body[] = "{\"error\":{\"code\":\"unauthorized\","
+		"\"message\":\"a valid bearer token is required\"}}";
 
-	(void)web_reply(req->wr->conn, 401, "Cache-Control: no-store\r\n"
-			"WWW-Authenticate: Bearer\r\n", "application/json",
-			"{\"error\":{\"code\":\"unauthorized\",\"message\":"
-			"\"a valid bearer token is required\"}}");
+	(void)api_reply_raw(req, 401, "Cache-Control: no-store\r\n"
+			    "WWW-Authenticate: Bearer\r\n", "application/json",
+			    body, sizeof(body) - 1);
 }
 
 

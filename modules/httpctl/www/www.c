@@ -62,10 +62,8 @@ static void www_get(struct api_req *req, void *arg)
 		return;
 	}
 
-	/* our own headers (not the API's no-store): answered here */
-	req->replied = true;
-	err = web_reply(req->wr->conn, 200, www_hdrs, a->ctype, "%b",
-			a->data, a->len);
+	/* our own headers, not the API's no-store */
+	err = api_reply_raw(req, 200, www_hdrs, a->ctype, a->data, a->len);
 	if (err)
 		warning("httpctl: www: %s: %m\n", a->path, err);
 }

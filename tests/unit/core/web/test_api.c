@@ -12,7 +12,9 @@
 static struct {
 	uint16_t status;
 	char *hdrs;
-	char *body;
+	char *ctype;
+	char *body;            /* NUL-terminated copy of the body     */
+	size_t blen;           /* its length (it may hold NUL bytes)  */
 	int calls;
 } rep;
 
@@ -20,18 +22,25 @@ static struct {
 int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
 	       const char *ctype, const char *fmt, va_list ap)
 {
+	struct mbuf *mb = mbuf_alloc(64);
 	(void)conn;
-	(void)ctype;
 
 	rep.status = status;
 	rep.calls++;
 	mem_deref(rep.hdrs);
+	mem_deref(rep.ctype);
 	mem_deref(rep.body);
-	rep.hdrs = NULL;
-	rep.body = NULL;
+	rep.hdrs = rep.ctype = rep.body = NULL;
+	rep.blen = 0;
 	str_dup(&rep.hdrs, hdrs ? hdrs : "");
-	if (fmt)
-		re_vsdprintf(&rep.body, fmt, ap);
+	if (ctype)
+		str_dup(&rep.ctype, ctype);
+	if (fmt && mb && !mbuf_vprintf(mb, fmt, ap)) {
+		rep.blen = mb->end;
+		mb->pos = 0;
+		mbuf_strdup(mb, &rep.body, mb->end);
+	}
+	mem_deref(mb);
 
 	return 0;
 }
@@ -54,6 +63,7 @@ int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
 static void rep_clear(void)
 {
 	rep.hdrs = mem_deref(rep.hdrs);
+	rep.ctype = mem_deref(rep.ctype);
 	rep.body = mem_deref(rep.body);
 	memset(&rep, 0, sizeof(rep));
 }
@@ -85,6 +95,27 @@ static void h_silent(struct api_req *req, void *arg)
 {
 	(void)req;
 	(void)arg;
+}
+
+
+static const uint8_t raw_body[] = {'G', 'I', 'F', 0, 0xff, '\n'};
+
+static int second_reply;   /* what a second answer returned */
+
+
+static void h_raw(struct api_req *req, void *arg)
+{
+	(void)arg;
+	api_reply_raw(req, 200, "Cache-Control: no-cache\r\n", "image/gif",
+		      raw_body, sizeof(raw_body));
+	second_reply = api_reply(req, 200, json_object());
+}
+
+
+static void h_text(struct api_req *req, void *arg)
+{
+	(void)arg;
+	api_reply_text(req, 200, "text/plain", "m %u\n", 7);
 }
 
 
@@ -123,6 +154,8 @@ static int setup(void **state)
 	api_route(f.api, "POST", "/api/v1/calls", API_JSON, h_post, NULL);
 	api_route(f.api, "GET", "/api/v1/silent", 0, h_silent, NULL);
 	api_route(f.api, "GET", "/api/v1/events", 0, h_query, NULL);
+	api_route(f.api, "GET", "/logo.gif", API_PUBLIC, h_raw, NULL);
+	api_route(f.api, "GET", "/open", 0, h_text, NULL);
 
 	*state = &f;
 	return 0;
@@ -178,16 +211,24 @@ static void run(struct fixture *f, const char *met, const char *path,
 }
 
 
-static const char *err_code(void)
+static const char *err_field(const char *name)
 {
-	static char code[64];
+	static char val[256];
 	json_t *j = json_loads(rep.body, 0, NULL);
 
-	str_ncpy(code, json_string_value(json_object_get(
-			json_object_get(j, "error"), "code")), sizeof(code));
+	/* not JSON: fails the caller's comparison */
+	str_ncpy(val, j ? json_string_value(json_object_get(
+			 json_object_get(j, "error"), name)) : "(invalid)",
+		 sizeof(val));
 	json_decref(j);
 
-	return code;
+	return val;
+}
+
+
+static const char *err_code(void)
+{
+	return err_field("code");
 }
 
 
@@ -346,6 +387,57 @@ static void queries(void **state)
 }
 
 
+
+static void raw_replies(void **state)
+{
+	struct fixture *f = *state;
+
+	/* the caller's headers only, the body byte for byte */
+	run(f, "GET", "/logo.gif", NULL, NULL, "https://app.example", NULL,
+	    NULL);
+	assert_int_equal(200, rep.status);
+	assert_int_equal(1, rep.calls);
+	assert_string_equal("Cache-Control: no-cache\r\n", rep.hdrs);
+	assert_string_equal("image/gif", rep.ctype);
+	assert_int_equal(sizeof(raw_body), rep.blen);
+	assert_memory_equal(raw_body, rep.body, sizeof(raw_body));
+
+	/* one answer per request, whichever function tries again */
+	assert_int_equal(EALREADY, second_reply);
+
+	/* the API's replies carry no-store */
+	run(f, "GET", "/open", NULL, NULL, NULL, NULL, NULL);
+	assert_string_equal("Cache-Control: no-store\r\n", rep.hdrs);
+	assert_string_equal("text/plain", rep.ctype);
+}
+
+
+/* A message quoting what a client sent stays JSON, whatever it holds */
+static void errors_escaped(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f, "GET", "/a\"b\\c\x01\xff", NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(404, rep.status);
+	assert_string_equal("{\"error\":{\"code\":\"not_found\","
+			    "\"message\":\"no such resource: /a\\\"b\\\\c"
+			    "\\u0001\\uFFFD\"}}", rep.body);
+	assert_string_equal("no such resource: /a\"b\\c\x01\xef\xbf\xbd",
+			    err_field("message"));
+
+	/* UTF-8 passes as it is */
+	run(f, "GET", "/caf\xc3\xa9", NULL, NULL, NULL, NULL, NULL);
+	assert_string_equal("no such resource: /caf\xc3\xa9",
+			    err_field("message"));
+
+	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
+	    "http://e\"vil\\", NULL, NULL);
+	assert_int_equal(403, rep.status);
+	assert_string_equal("origin http://e\"vil\\ is not allowed",
+			    err_field("message"));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +446,8 @@ int main(void)
 		cmocka_unit_test(json_bodies),
 		cmocka_unit_test(origins_and_cors),
 		cmocka_unit_test(queries),
+		cmocka_unit_test(raw_replies),
+		cmocka_unit_test(errors_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
