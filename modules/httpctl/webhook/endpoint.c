@@ -384,10 +384,10 @@ static int load(struct webhooks *whs)
 	int rc, err;
 
 	err = db_prepare(db, &st, "SELECT id, url, secret, description,"
-			   " events, enabled, created_ms, disabled_ms,"
-			   " disabled_reason, cursor, head_seq,"
-			   " head_attempts, head_next_ms FROM webhooks"
-			   " ORDER BY created_ms, rowid");
+			 " events, enabled, created_ms, disabled_ms,"
+			 " disabled_reason, cursor, head_seq,"
+			 " head_attempts, head_next_ms FROM webhooks"
+			 " ORDER BY created_ms, rowid");
 	if (err)
 		return err;
 
@@ -502,8 +502,8 @@ static int insert(struct webhooks *whs, const struct webhook *wh)
 		return err;
 
 	err = db_prepare(db, &st, "INSERT INTO webhooks (id, url, secret,"
-			   " description, events, enabled, created_ms,"
-			   " cursor) VALUES (?, ?, ?, ?, ?, 1, ?, ?)");
+			 " description, events, enabled, created_ms,"
+			 " cursor) VALUES (?, ?, ?, ?, ?, 1, ?, ?)");
 	if (err)
 		goto out;
 
@@ -678,9 +678,9 @@ int webhook_save(const struct webhook *wh)
 
 	db = evstore_db(wh->whs->store);
 	err = db_prepare(db, &st, "UPDATE webhooks SET enabled = ?,"
-			   " disabled_ms = ?, disabled_reason = ?,"
-			   " cursor = ?, head_seq = ?, head_attempts = ?,"
-			   " head_next_ms = ? WHERE id = ?");
+			 " disabled_ms = ?, disabled_reason = ?,"
+			 " cursor = ?, head_seq = ?, head_attempts = ?,"
+			 " head_next_ms = ? WHERE id = ?");
 	if (err)
 		return err;
 

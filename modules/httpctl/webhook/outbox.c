@@ -333,9 +333,9 @@ int whoutbox_record(struct sqlite3 *db, const char *webhook,
 		return EINVAL;
 
 	err = db_prepare(db, &st, "INSERT OR REPLACE INTO deliveries"
-			   " (webhook, seq, event_id, type, attempt, state,"
-			   " status_code, error, at_ms, next_ms)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+			 " (webhook, seq, event_id, type, attempt, state,"
+			 " status_code, error, at_ms, next_ms)"
+			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (err)
 		return err;
 
@@ -412,9 +412,9 @@ int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
 		return ENOMEM;
 
 	err = db_prepare(db, &st, "SELECT event_id, seq, type, attempt,"
-			   " state, status_code, error, at_ms, next_ms"
-			   " FROM deliveries WHERE webhook = ?"
-			   " ORDER BY at_ms DESC, seq DESC LIMIT ?");
+			 " state, status_code, error, at_ms, next_ms"
+			 " FROM deliveries WHERE webhook = ?"
+			 " ORDER BY at_ms DESC, seq DESC LIMIT ?");
 	if (err)
 		goto out;
 
@@ -457,7 +457,7 @@ int whoutbox_record_seq(struct sqlite3 *db, const char *webhook,
 		return EINVAL;
 
 	err = db_prepare(db, &st, "SELECT seq FROM deliveries"
-			   " WHERE webhook = ? AND event_id = ?");
+			 " WHERE webhook = ? AND event_id = ?");
 	if (err)
 		return err;
 
@@ -494,8 +494,8 @@ int whoutbox_redeliver_add(struct sqlite3 *db, const char *webhook,
 		return EINVAL;
 
 	err = db_prepare(db, &st, "INSERT OR REPLACE INTO redeliveries"
-			   " (webhook, seq, attempts, next_ms)"
-			   " VALUES (?, ?, 0, ?)");
+			 " (webhook, seq, attempts, next_ms)"
+			 " VALUES (?, ?, 0, ?)");
 	if (err)
 		return err;
 
@@ -522,8 +522,8 @@ int whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
 		return EINVAL;
 
 	err = db_prepare(db, &st, "SELECT seq, attempts, next_ms"
-			   " FROM redeliveries WHERE webhook = ?"
-			   " ORDER BY next_ms, seq LIMIT 1");
+			 " FROM redeliveries WHERE webhook = ?"
+			 " ORDER BY next_ms, seq LIMIT 1");
 	if (err)
 		return err;
 
@@ -564,10 +564,10 @@ int whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 		return EINVAL;
 
 	err = db_prepare(db, &st, settled
-			   ? "DELETE FROM redeliveries"
-			     " WHERE webhook = ?1 AND seq = ?2"
-			   : "UPDATE redeliveries SET attempts = ?3,"
-			     " next_ms = ?4 WHERE webhook = ?1 AND seq = ?2");
+			 ? "DELETE FROM redeliveries"
+			   " WHERE webhook = ?1 AND seq = ?2"
+			 : "UPDATE redeliveries SET attempts = ?3,"
+			   " next_ms = ?4 WHERE webhook = ?1 AND seq = ?2");
 	if (err)
 		return err;
 
