@@ -5,8 +5,9 @@
  * request that is allowed, authenticated, routed and (for API_JSON
  * routes) carries a JSON object:
  *
- *   CORS preflight -> origin (403) -> token on /api/ paths (401)
- *   -> route (404, 405) -> body (415, 400) -> handler
+ *   CORS preflight -> origin (403) -> token on /api/ paths and on
+ *   API_TOKEN routes, unless API_PUBLIC, or API_LOOPBACK and the peer
+ *   is on loopback (401) -> route (404, 405) -> body (415, 400) -> handler
  *
  * The router writes every reply: a handler answers through api_reply(),
  * api_reply_text(), api_reply_raw() or api_error(), exactly once, and a
@@ -15,6 +16,7 @@
  * Threads: main thread only.
  */
 
+#include <netinet/in.h>
 #include "sipphone.h"
 
 
@@ -120,7 +122,8 @@ int api_route(struct api *api, const char *met, const char *pattern,
 	struct route *rt;
 	int err;
 
-	if (!api || !met || !pattern || pattern[0] != '/' || !h)
+	if (!api || !met || !pattern || pattern[0] != '/' || !h ||
+	    ((flags & API_PUBLIC) && (flags & API_TOKEN)))
 		return EINVAL;
 
 	rt = mem_zalloc(sizeof(*rt), route_destructor);
@@ -638,6 +641,50 @@ static int allow_print(struct re_printf *pf, const struct allow *al)
 }
 
 
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104 (IPv4 on a v6 socket) */
+static bool peer_is_loopback(const struct sa *peer)
+{
+	const struct in6_addr *a6;
+
+	if (!peer)
+		return false;
+
+	switch (sa_af(peer)) {
+
+	case AF_INET:
+		return (ntohl(peer->u.in.sin_addr.s_addr) >> 24) == 127;
+
+	case AF_INET6:
+		a6 = &peer->u.in6.sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a6) ||
+			(IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+
+	default:
+		return false;
+	}
+}
+
+
+/*
+ * Everything under /api/ needs a token, even unknown paths, so a client
+ * without one learns nothing about the routes; elsewhere only API_TOKEN
+ * routes do. API_LOOPBACK lets a client on this machine in without one.
+ */
+static bool token_needed(const struct route *rt, const struct web_req *wr)
+{
+	unsigned flags = rt ? rt->flags : 0;
+
+	if (flags & API_PUBLIC)
+		return false;
+
+	if (!(flags & API_TOKEN) && strncmp(wr->path, "/api/", 5))
+		return false;
+
+	return !(flags & API_LOOPBACK) ||
+		!peer_is_loopback(web_conn_peer(wr->conn));
+}
+
+
 static void dispatch(struct api_req *req)
 {
 	struct api *api = req->api;
@@ -662,10 +709,7 @@ static void dispatch(struct api_req *req)
 		}
 	}
 
-	/* everything under /api/ needs a token, even unknown paths, so a
-	   client without one learns nothing about the routes */
-	if ((!found || !(found->flags & API_PUBLIC)) &&
-	    0 == strncmp(wr->path, "/api/", 5) &&
+	if (token_needed(found, wr) &&
 	    !auth_bearer_ok(api->auth, wr->authz)) {
 		error_hdr(req, 401, "WWW-Authenticate: Bearer\r\n",
 			  "unauthorized", "a valid bearer token is required");

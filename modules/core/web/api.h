@@ -42,9 +42,17 @@ enum {
 	API_LIMIT_MAX = 1000,
 };
 
+/*
+ * A token is needed under /api/ and on API_TOKEN routes elsewhere,
+ * answered 401 (WWW-Authenticate: Bearer) without one; API_PUBLIC and
+ * API_TOKEN exclude each other.
+ */
 enum api_flags {
-	API_PUBLIC = 1 << 0,   /* no token needed                    */
-	API_JSON   = 1 << 1,   /* the body must be a JSON object     */
+	API_PUBLIC   = 1 << 0,  /* no token needed, even under /api/    */
+	API_JSON     = 1 << 1,  /* the body must be a JSON object       */
+	API_TOKEN    = 1 << 2,  /* a token is needed outside /api/ too  */
+	API_LOOPBACK = 1 << 3,  /* none from 127.0.0.0/8, ::1 or
+				   ::ffff:127.0.0.0/104                */
 };
 
 /**

@@ -2,7 +2,8 @@
  * @file test_api.c  The API front door: origin, auth, routing, bodies
  *
  * web_vreply() is replaced here by a recorder, so each test sees exactly
- * what the server would have written.
+ * what the server would have written, and web_conn_peer() by the address
+ * a test sets.
  */
 
 #include "unit.h"
@@ -17,6 +18,8 @@ static struct {
 	size_t blen;           /* its length (it may hold NUL bytes)  */
 	int calls;
 } rep;
+
+static struct sa peer;     /* web_conn_peer() of every request    */
 
 
 int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
@@ -57,6 +60,13 @@ int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
 	va_end(ap);
 
 	return err;
+}
+
+
+const struct sa *web_conn_peer(const struct web_conn *conn)
+{
+	(void)conn;
+	return &peer;
 }
 
 
@@ -156,6 +166,10 @@ static int setup(void **state)
 	api_route(f.api, "GET", "/api/v1/events", 0, h_query, NULL);
 	api_route(f.api, "GET", "/logo.gif", API_PUBLIC, h_raw, NULL);
 	api_route(f.api, "GET", "/open", 0, h_text, NULL);
+	api_route(f.api, "GET", "/metrics", API_TOKEN, h_text, NULL);
+	api_route(f.api, "GET", "/metrics/local", API_TOKEN | API_LOOPBACK,
+		  h_text, NULL);
+	sa_set_str(&peer, "192.0.2.7", 40000);
 
 	*state = &f;
 	return 0;
@@ -387,6 +401,69 @@ static void queries(void **state)
 }
 
 
+/* 401 as every API path gives it */
+static void assert_unauthorized(void)
+{
+	assert_int_equal(401, rep.status);
+	assert_string_equal("Cache-Control: no-store\r\n"
+			    "WWW-Authenticate: Bearer\r\n", rep.hdrs);
+	assert_string_equal("application/json", rep.ctype);
+	assert_string_equal("{\"error\":{\"code\":\"unauthorized\","
+			    "\"message\":\"a valid bearer token is required"
+			    "\"}}", rep.body);
+}
+
+
+static void token_flags(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const loopv[] = {"127.0.0.1", "127.9.8.7", "::1",
+					    "::ffff:127.0.0.2"};
+	size_t i;
+
+	/* outside /api/ a route needs no token unless it says so */
+	run(f, "GET", "/open", NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(200, rep.status);
+
+	run(f, "GET", "/metrics", NULL, NULL, NULL, NULL, NULL);
+	assert_unauthorized();
+	run(f, "GET", "/metrics", NULL, "Bearer wrong", NULL, NULL, NULL);
+	assert_unauthorized();
+	run(f, "GET", "/metrics", NULL, "Bearer tok", NULL, NULL, NULL);
+	assert_int_equal(200, rep.status);
+	assert_string_equal("m 7\n", rep.body);
+
+	/* API_TOKEN alone: loopback is no exception */
+	sa_set_str(&peer, "127.0.0.1", 40000);
+	run(f, "GET", "/metrics", NULL, NULL, NULL, NULL, NULL);
+	assert_unauthorized();
+
+	/* API_LOOPBACK: none needed from this machine ... */
+	for (i = 0; i < ARRAY_SIZE(loopv); i++) {
+		sa_set_str(&peer, loopv[i], 40000);
+		run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
+		assert_int_equal(200, rep.status);
+	}
+
+	/* ... a token from anywhere, and nothing else */
+	sa_set_str(&peer, "192.0.2.7", 40000);
+	run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
+	assert_unauthorized();
+	run(f, "GET", "/metrics/local", NULL, "Bearer tok", NULL, NULL, NULL);
+	assert_int_equal(200, rep.status);
+	sa_set_str(&peer, "::ffff:192.0.2.7", 40000);
+	run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
+	assert_unauthorized();
+	sa_set_str(&peer, "::2", 40000);
+	run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
+	assert_unauthorized();
+
+	/* the flags contradict each other */
+	assert_int_equal(EINVAL, api_route(f->api, "GET", "/x",
+					   API_PUBLIC | API_TOKEN, h_text,
+					   NULL));
+}
+
 
 static void raw_replies(void **state)
 {
@@ -446,6 +523,7 @@ int main(void)
 		cmocka_unit_test(json_bodies),
 		cmocka_unit_test(origins_and_cors),
 		cmocka_unit_test(queries),
+		cmocka_unit_test(token_flags),
 		cmocka_unit_test(raw_replies),
 		cmocka_unit_test(errors_escaped),
 	};
