@@ -7,9 +7,8 @@
  * each encoded once per frame. A client that lags loses frames (its
  * queue drops the oldest), never delays the others.
  *
- * Each call counts the frames it queued and those its clients' queues
- * dropped to make room for them; httpctl reads them (and the clients'
- * queues to the phone) through the hub: wsaudio_call_stats().
+ * The frames queued and those a client's queue dropped to make room for
+ * them count for the call (wacall.c).
  */
 
 #include "sipphone.h"
@@ -48,7 +47,7 @@ static void send_frame(const struct waclock *ck)
 	     le = le->next) {
 		struct ws_session *s = le->data;
 
-		if (!wsaudio_session_hears(s, ck->call))
+		if (!wacall_heard_by(ck->call, s))
 			continue;
 
 		switch (ws_session_audio(s)) {
@@ -138,52 +137,4 @@ int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
 		*stp = st;
 
 	return err;
-}
-
-
-/**
- * A call's audio to the clients, and their queues to the phone (a
- * wshub_call_stats_h)
- *
- * @param callid  API call id
- * @param st      Returned counters
- * @param arg     The module
- *
- * @return 0 if success, ENOENT if the call has no audio (yet, or now)
- */
-int wsaudio_call_stats(const char *callid, struct ws_call_stats *st,
-		       void *arg)
-{
-	const struct wsaudio *wsa = arg;
-	const struct wacall *call = NULL;
-	struct le *le;
-
-	for (le = list_head(&wsa->calll); le; le = le->next) {
-		const struct wacall *wc = le->data;
-
-		if (0 == str_cmp(wc->callid, callid)) {
-			call = wc;
-			break;
-		}
-	}
-
-	if (!call)
-		return ENOENT;
-
-	st->frames = call->frames;
-	st->dropped = call->dropped;
-
-	for (le = list_head(wshub_sessions(wsa->core->hub)); le;
-	     le = le->next) {
-		const struct ws_session *s = le->data;
-		const struct talk *t = ws_session_audio_arg(s);
-
-		if (!wsaudio_session_hears(s, call))
-			continue;
-
-		++st->clients;
-		st->queued_ms = max(st->queued_ms, talk_queued_ms(t));
-	}
-
-	return 0;
 }

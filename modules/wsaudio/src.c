@@ -31,12 +31,12 @@ static void mix(struct waclock *ck)
 	for (le = list_head(wshub_sessions(ck->wsa->core->hub)); le;
 	     le = le->next) {
 		struct ws_session *s = le->data;
-		struct talk *t = ws_session_audio_arg(s);
+		struct talkq *q = wasess_talkq(s);
 
-		if (!t || !wsaudio_session_hears(s, ck->call))
+		if (!q || !wacall_heard_by(ck->call, s))
 			continue;
 
-		talk_pull(t, frame, AUDIO_SAMPC);
+		talkq_pull(q, frame, AUDIO_SAMPC);
 		for (i = 0; i < AUDIO_SAMPC; i++)
 			acc[i] += frame[i];
 	}

@@ -4,9 +4,13 @@
  *
  * httpctl names each call's audio device "<line>/<call id>" (calldev_print);
  * any other device (menu.so's "alert", the config's "none") belongs to no
- * call.
- * The first of a call's source and player to start publishes
+ * call. The first of a call's source and player to start publishes
  * audio.started, the last to stop publishes audio.stopped.
+ *
+ * A call is heard by the clients of its line; it counts the frames the
+ * player queued to them and those their queues dropped to make room,
+ * and httpctl reads them (and the clients' queues to the phone) through
+ * the hub: wacall_stats().
  */
 
 #include "sipphone.h"
@@ -35,6 +39,22 @@ static void wacall_destructor(void *arg)
 }
 
 
+static struct wacall *call_find(const struct wsaudio *wsa,
+				const struct pl *callid)
+{
+	struct le *le;
+
+	for (le = list_head(&wsa->calll); le; le = le->next) {
+		struct wacall *wc = le->data;
+
+		if (0 == pl_strcmp(callid, wc->callid))
+			return wc;
+	}
+
+	return NULL;
+}
+
+
 /**
  * The call a device belongs to
  *
@@ -49,7 +69,6 @@ int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device)
 {
 	struct pl line, callid;
 	struct wacall *wc;
-	struct le *le;
 	int err;
 
 	*wcp = NULL;
@@ -57,12 +76,10 @@ int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device)
 	if (calldev_parse(device, &line, &callid))
 		return 0;
 
-	for (le = list_head(&wsa->calll); le; le = le->next) {
-		wc = le->data;
-		if (0 == pl_strcmp(&callid, wc->callid)) {
-			*wcp = mem_ref(wc);
-			return 0;
-		}
+	wc = call_find(wsa, &callid);
+	if (wc) {
+		*wcp = mem_ref(wc);
+		return 0;
 	}
 
 	wc = mem_zalloc(sizeof(*wc), wacall_destructor);
@@ -81,6 +98,58 @@ int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device)
 	publish(wc, "audio.started");
 
 	*wcp = wc;
+
+	return 0;
+}
+
+
+/**
+ * Does a client hear this call? It does if it listens to the call's line
+ * (named, or by default the first registered) and wants audio.
+ */
+bool wacall_heard_by(const struct wacall *wc, const struct ws_session *s)
+{
+	return ws_session_audio(s) != WS_AUDIO_NONE &&
+		0 == str_cmp(ws_session_line(s), wc->line);
+}
+
+
+/**
+ * A call's audio to the clients, and their queues to the phone (a
+ * wshub_call_stats_h)
+ *
+ * @param callid  API call id
+ * @param st      Returned counters
+ * @param arg     The module
+ *
+ * @return 0 if success, ENOENT if the call has no audio (yet, or now)
+ */
+int wacall_stats(const char *callid, struct ws_call_stats *st, void *arg)
+{
+	const struct wsaudio *wsa = arg;
+	const struct wacall *wc;
+	struct le *le;
+	struct pl id;
+
+	pl_set_str(&id, callid);
+	wc = call_find(wsa, &id);
+	if (!wc)
+		return ENOENT;
+
+	st->frames = wc->frames;
+	st->dropped = wc->dropped;
+
+	for (le = list_head(wshub_sessions(wsa->core->hub)); le;
+	     le = le->next) {
+		const struct ws_session *s = le->data;
+
+		if (!wacall_heard_by(wc, s))
+			continue;
+
+		++st->clients;
+		st->queued_ms = max(st->queued_ms,
+				    talkq_queued_ms(wasess_talkq(s)));
+	}
 
 	return 0;
 }

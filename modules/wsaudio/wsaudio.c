@@ -58,24 +58,12 @@ static int play_alloc(struct auplay_st **stp, const struct auplay *ap,
 }
 
 
-/**
- * Does a client hear this call? It does if it listens to the call's line
- * (named, or by default the first registered) and wants audio.
- */
-bool wsaudio_session_hears(const struct ws_session *s,
-			   const struct wacall *call)
-{
-	return ws_session_audio(s) != WS_AUDIO_NONE &&
-		0 == str_cmp(ws_session_line(s), call->line);
-}
-
-
 static void wsaudio_destructor(void *arg)
 {
 	struct wsaudio *w = arg;
 
 	if (w->core)
-		talk_unregister(w);
+		wasess_unregister(w);
 	mem_deref(w->ausrc);
 	mem_deref(w->auplay);
 	mem_deref(w->core);
@@ -129,7 +117,7 @@ static int module_init(void)
 	if (err)
 		goto out;
 
-	err = talk_register(wsa);
+	err = wasess_register(wsa);
 	if (err)
 		goto out;
 

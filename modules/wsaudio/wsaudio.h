@@ -33,25 +33,42 @@ struct wacall {
 	uint64_t dropped;      /* of those, dropped: a client lagged   */
 };
 
-int wacall_get(struct wacall **wcp, struct wsaudio *wsa, const char *device);
+int  wacall_get(struct wacall **wcp, struct wsaudio *wsa,
+		const char *device);
+bool wacall_heard_by(const struct wacall *wc, const struct ws_session *s);
+int  wacall_stats(const char *callid, struct ws_call_stats *st, void *arg);
 
 
 /*
- * Per-client audio to the phone (talk.c)
+ * A client's queue of audio to the phone (talkq.c): samples in, frames
+ * out, drop-oldest, marks. Knows no session.
  */
 
-struct talk;
+struct talkq;
 
-int  talk_alloc(struct talk **tp, struct ws_session *s, uint32_t queue_ms);
-int  talk_push(struct talk *t, const uint8_t *data, size_t len,
-	       enum ws_audio fmt);
-void talk_pull(struct talk *t, int16_t *sampv, size_t sampc);
-uint32_t talk_clear(struct talk *t);
-int  talk_mark(struct talk *t, const char *name);
-uint32_t talk_queued_ms(const struct talk *t);
-void talk_stats(const struct talk *t, struct ws_talk_stats *st);
-int  talk_register(struct wsaudio *wsa);
-void talk_unregister(struct wsaudio *wsa);
+/* A mark playout reached, or whose audio was cleared before it played */
+typedef void (talkq_mark_h)(const char *name, bool cleared, void *arg);
+
+int  talkq_alloc(struct talkq **qp, uint32_t queue_ms, talkq_mark_h *markh,
+		 void *arg);
+int  talkq_push(struct talkq *q, const uint8_t *data, size_t len,
+		enum ws_audio fmt, uint32_t *droppedp);
+void talkq_pull(struct talkq *q, int16_t *sampv, size_t sampc);
+uint32_t talkq_clear(struct talkq *q);
+int  talkq_mark(struct talkq *q, const char *name);
+void talkq_poll_marks(struct talkq *q);
+uint32_t talkq_queued_ms(const struct talkq *q);
+void talkq_stats(const struct talkq *q, struct ws_talk_stats *st);
+
+
+/*
+ * Sessions (session.c): each client's queue, binary messages and
+ * commands, through the hub
+ */
+
+int  wasess_register(struct wsaudio *wsa);
+void wasess_unregister(struct wsaudio *wsa);
+struct talkq *wasess_talkq(const struct ws_session *s);
 
 
 /*
@@ -100,7 +117,3 @@ int wsaudio_src_alloc(struct ausrc_st **stp, struct wsaudio *wsa,
 int wsaudio_play_alloc(struct auplay_st **stp, struct wsaudio *wsa,
 		       const struct auplay *ap, struct auplay_prm *prm,
 		       const char *device, auplay_write_h *wh, void *arg);
-bool wsaudio_session_hears(const struct ws_session *s,
-			   const struct wacall *call);
-int  wsaudio_call_stats(const char *callid, struct ws_call_stats *st,
-			void *arg);
