@@ -22,8 +22,8 @@
  * web_tls_wants_write()). Decrypted bytes OpenSSL still holds are served
  * by the forced service below.
  *
- * HTTP is in web_http.c, WebSocket in web_ws.c, TLS in web_tls.c; this
- * file is the glue.
+ * HTTP is in web_http.c (plain HTTP on the TLS port in web_plain.c),
+ * WebSocket in web_ws.c, TLS in web_tls.c; this file is the glue.
  *
  * Threads: everything here runs on the libre main thread only.
  */

@@ -214,7 +214,7 @@ int web_http_request(struct web_conn *conn, const char *path)
 	}
 
 	/* plain HTTP on the TLS port: refused, redirected or served */
-	plain = web_tls_plain(conn, false);
+	plain = web_http_plain(conn, false);
 	if (plain)
 		return plain > 0 ? 0 : -1;
 

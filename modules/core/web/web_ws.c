@@ -104,7 +104,7 @@ int web_ws_confirm(struct web_conn *conn)
 
 	/* ws:// on the TLS port: refused unless plain HTTP is allowed (a
 	   WebSocket client follows no redirect) */
-	err = web_tls_plain(conn, true);
+	err = web_http_plain(conn, true);
 	if (err)
 		return err;
 

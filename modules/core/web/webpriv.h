@@ -1,7 +1,8 @@
 /**
  * @file webpriv.h  Inside the web server: shared by web.c (sockets, lws
- *                  glue), web_http.c (HTTP), web_ws.c (WebSocket) and
- *                  web_tls.c (HTTPS)
+ *                  glue), web_http.c (HTTP), web_plain.c (plain HTTP on
+ *                  the TLS port), web_ws.c (WebSocket) and web_tls.c
+ *                  (HTTPS)
  *
  * Threads: main thread only.
  */
@@ -88,6 +89,9 @@ struct web_conn {
 /* web.c */
 void web_conn_want_write(struct web_conn *conn);
 
+/* web_plain.c */
+int  web_http_plain(struct web_conn *conn, bool upgrade);
+
 /* web_http.c */
 int  web_http_request(struct web_conn *conn, const char *path);
 int  web_http_body(struct web_conn *conn, const void *in, size_t len);
@@ -104,7 +108,6 @@ void web_tls_info(struct lws_context_creation_info *info,
 		  const struct web_prm *prm);
 int  web_tls_ctx_setup(SSL_CTX *ssl_ctx);
 bool web_tls_wants_write(struct web_conn *conn);
-int  web_tls_plain(struct web_conn *conn, bool upgrade);
 
 /* web_ws.c */
 int  web_ws_confirm(struct web_conn *conn);
