@@ -142,18 +142,29 @@ static void publish_disabled(struct whdl *dl)
 }
 
 
-/* Write what an outcome led to: the endpoint's row, the record, the
-   redelivery; one transaction */
+/* What an outcome leads to, in memory and on disk in one transaction:
+   the endpoint's state, the delivery record, the redelivery */
 static void outcome_save(struct whdl *dl, const struct whd_record *rec,
-			 const struct webhook_job *job, bool settled)
+			 const struct webhook_job *job, bool settled,
+			 bool gone)
 {
 	struct webhook *wh = dl->wh;
 	struct sqlite3 *db = webhooks_db(wh->whs);
-	int err;
+	int err, e = 0;
 
 	err = db_begin(db);
+
+	/* the state changes in memory whatever the database says: the
+	   engine goes on from there */
+	if (gone)
+		e = webhook_disable(wh, gone_reason, sptime_now_ms());
+	else if (!dl->redelivery && settled)
+		e = webhook_head_settle(wh);
+	else if (!dl->redelivery)
+		e = webhook_head_wait(wh, job->attempts, job->next_ms);
 	if (!err)
-		err = webhook_save(wh);
+		err = e;
+
 	if (!err)
 		err = whoutbox_record(db, wh->id, rec);
 	if (!err && dl->redelivery && wh->enabled)
@@ -202,7 +213,7 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 	struct webhook_job job = dl->job;
 	uint64_t now = sptime_now_ms(), wait = 0;
 	struct whd_record rec;
-	bool settled = false;
+	bool settled = false, gone = false;
 
 	++job.attempts;
 
@@ -223,12 +234,7 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 		/* the receiver says it is gone for good: stop sending */
 		rec.state = WHD_FAILED;
 		rec.error = "410 Gone: the endpoint is disabled";
-		wh->enabled = false;
-		wh->disabled_ms = now;
-		wh->disabled_reason = mem_deref(wh->disabled_reason);
-		if (str_dup(&wh->disabled_reason, gone_reason))
-			warning("httpctl: webhook %s: out of memory for the"
-				" reason it is disabled\n", wh->id);
+		gone = true;
 	}
 	else if (whretry_next(&wait, job.attempts, rand_u32(), retry_after)) {
 		rec.state = WHD_PENDING;
@@ -242,18 +248,8 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 
 	count(dl, &rec, settled, now);
 
-	/* memory first, then the same on disk, then act */
-	if (!dl->redelivery && wh->enabled) {
-		if (settled) {
-			wh->cursor = job.seq;
-			memset(&wh->head, 0, sizeof(wh->head));
-		}
-		else {
-			wh->head = job;
-		}
-	}
-
-	outcome_save(dl, &rec, &job, settled);
+	/* the state first, then act on it */
+	outcome_save(dl, &rec, &job, settled, gone);
 
 	if (!wh->enabled) {
 		info("httpctl: webhook %s disabled: it answered 410 Gone to"
@@ -370,14 +366,10 @@ static void event_gone(struct whdl *dl, const struct webhook_job *job,
 	warning("httpctl: webhook %s: event seq %llu is no longer in the"
 		" event log: skipped\n", wh->id, (unsigned long long)job->seq);
 
-	if (redelivery) {
+	if (redelivery)
 		err = whoutbox_redeliver_save(db, wh->id, job, true);
-	}
-	else {
-		wh->cursor = job->seq;
-		memset(&wh->head, 0, sizeof(wh->head));
-		err = webhook_save(wh);
-	}
+	else
+		err = webhook_head_settle(wh);
 
 	if (err)
 		later(dl, DB_RETRY_MS);
@@ -434,7 +426,7 @@ static void run(struct whdl *dl)
 	if (!wh->head.seq) {
 		err = whoutbox_scan(wh, SCAN_MAX, &seq, &passed);
 		if (!err || err == ENOENT || err == EAGAIN)
-			wh->cursor = passed;
+			webhook_pass(wh, passed);
 		if (err == EAGAIN) {
 			/* a long way to read: go on in the next round of
 			   the loop, not all at once */
@@ -445,11 +437,8 @@ static void run(struct whdl *dl)
 			later(dl, DB_RETRY_MS);
 			return;
 		}
-		if (!err) {
-			wh->head.seq = seq;
-			wh->head.attempts = 0;
-			wh->head.next_ms = now;
-		}
+		if (!err)
+			webhook_head_set(wh, seq, now);
 	}
 
 	err = whoutbox_redeliver_next(db, wh->id, &rj);
@@ -699,13 +688,10 @@ int whdeliver_retry(struct whdeliver *wd, struct webhook *wh,
 	if (e)
 		goto fail;
 
-	if (seq == wh->head.seq) {
-		wh->head.next_ms = now;
-		e = webhook_save(wh);
-	}
-	else {
+	if (seq == wh->head.seq)
+		e = webhook_head_due(wh, now);
+	else
 		e = whoutbox_redeliver_add(db, wh->id, seq, now);
-	}
 	if (!e)
 		e = whdeliver_kick(wd, wh);
 	if (e)

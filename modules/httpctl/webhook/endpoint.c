@@ -6,7 +6,9 @@
  * of the event store's database, so an endpoint outlives a restart with
  * its place in the event log (cursor) and the state of the event at the
  * head of its queue; this file keeps the same rows in memory and writes
- * every change through.
+ * every change through. Where delivery stands changes only through the
+ * verbs of this file (webhook_head_settle() and the others): the
+ * delivery engine says what happened, this file keeps the state.
  *
  * Filters: an exact type ("call.ended"), a prefix wildcard ("call.*")
  * or "*". webhook.test is never matched by a filter: a test goes only
@@ -661,22 +663,22 @@ int webhooks_create(struct webhooks *whs, const json_t *args,
 }
 
 
-/**
- * Write an endpoint's state (enabled, cursor, head) to its row; part of
- * the caller's transaction if one is open
- *
- * @return 0 if success, otherwise errorcode
+/*
+ * Delivery state: enabled, disabled_ms/_reason, cursor and head change
+ * here and nowhere else. A verb that changes what must survive a
+ * restart writes the row before it returns (inside the caller's
+ * transaction if one is open); memory changes even if the write fails,
+ * so the engine acts on what happened, and the caller says what a lost
+ * write means.
  */
-int webhook_save(const struct webhook *wh)
+
+/* Write the endpoint's delivery state to its row */
+static int state_save(const struct webhook *wh)
 {
-	sqlite3 *db;
+	sqlite3 *db = evstore_db(wh->whs->store);
 	sqlite3_stmt *st = NULL;
 	int err;
 
-	if (!wh)
-		return EINVAL;
-
-	db = evstore_db(wh->whs->store);
 	err = db_prepare(db, &st, "UPDATE webhooks SET enabled = ?,"
 			 " disabled_ms = ?, disabled_reason = ?,"
 			 " cursor = ?, head_seq = ?, head_attempts = ?,"
@@ -694,6 +696,114 @@ int webhook_save(const struct webhook *wh)
 	db_bind_text(st, 8, wh->id);
 
 	return db_done(db, st, "saving a webhook");
+}
+
+
+/**
+ * The events up to seq are owed to no one (a scan read past them): the
+ * cursor moves there while no event is at the head. In memory only:
+ * after a restart they are read again, which costs a scan and loses
+ * nothing.
+ */
+void webhook_pass(struct webhook *wh, uint64_t seq)
+{
+	if (wh && !wh->head.seq && seq > wh->cursor)
+		wh->cursor = seq;
+}
+
+
+/**
+ * An event becomes the head, with no attempt yet, due at due_ms. In
+ * memory only: until its first attempt is written, a restart finds it
+ * again by a scan.
+ */
+void webhook_head_set(struct webhook *wh, uint64_t seq, uint64_t due_ms)
+{
+	if (!wh || !seq || seq <= wh->cursor)
+		return;
+
+	wh->head.seq = seq;
+	wh->head.attempts = 0;
+	wh->head.next_ms = due_ms;
+}
+
+
+/**
+ * The head is settled (delivered, failed for good, or gone from the
+ * log): the cursor takes its place and the head is empty; saved
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int webhook_head_settle(struct webhook *wh)
+{
+	if (!wh || !wh->head.seq)
+		return EINVAL;
+
+	wh->cursor = wh->head.seq;
+	memset(&wh->head, 0, sizeof(wh->head));
+
+	return state_save(wh);
+}
+
+
+/**
+ * An attempt at the head failed: attempts made so far, and when the
+ * next is due; saved
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int webhook_head_wait(struct webhook *wh, uint32_t attempts,
+		      uint64_t next_ms)
+{
+	if (!wh || !wh->head.seq)
+		return EINVAL;
+
+	wh->head.attempts = attempts;
+	wh->head.next_ms = next_ms;
+
+	return state_save(wh);
+}
+
+
+/**
+ * Make the head due now (a retry asked for it); saved
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int webhook_head_due(struct webhook *wh, uint64_t now_ms)
+{
+	if (!wh || !wh->head.seq)
+		return EINVAL;
+
+	wh->head.next_ms = now_ms;
+
+	return state_save(wh);
+}
+
+
+/**
+ * Disable an endpoint for good (it answered 410 Gone): it gets nothing
+ * more; its cursor and head stay as they were; saved
+ *
+ * @param wh      Endpoint
+ * @param reason  Why, as the API shows it
+ * @param now_ms  Unix ms
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int webhook_disable(struct webhook *wh, const char *reason, uint64_t now_ms)
+{
+	if (!wh || !reason)
+		return EINVAL;
+
+	wh->enabled = false;
+	wh->disabled_ms = now_ms;
+	wh->disabled_reason = mem_deref(wh->disabled_reason);
+	if (str_dup(&wh->disabled_reason, reason))
+		warning("httpctl: webhook %s: out of memory for the reason"
+			" it is disabled\n", wh->id);
+
+	return state_save(wh);
 }
 
 

@@ -60,7 +60,12 @@ struct webhook_job {
 	uint64_t next_ms;      /* unix ms the next attempt is due         */
 };
 
-/** An endpoint; its row in the webhooks table says the same */
+/**
+ * An endpoint; its row in the webhooks table says the same. The
+ * delivery state (enabled, disabled_*, cursor, head) is written only by
+ * the webhook_head_*(), webhook_pass() and webhook_disable() verbs of
+ * endpoint.c; others read it.
+ */
 struct webhook {
 	struct le le;          /* in the webhooks list                    */
 	struct webhooks *whs;
@@ -95,7 +100,14 @@ struct webhook *webhooks_find(const struct webhooks *whs, const char *id);
 int  webhooks_create(struct webhooks *whs, const json_t *args,
 		     uint64_t cursor, struct webhook **whp,
 		     struct sp_err *err);
-int  webhook_save(const struct webhook *wh);
+void webhook_pass(struct webhook *wh, uint64_t seq);
+void webhook_head_set(struct webhook *wh, uint64_t seq, uint64_t due_ms);
+int  webhook_head_settle(struct webhook *wh);
+int  webhook_head_wait(struct webhook *wh, uint32_t attempts,
+		       uint64_t next_ms);
+int  webhook_head_due(struct webhook *wh, uint64_t now_ms);
+int  webhook_disable(struct webhook *wh, const char *reason,
+		     uint64_t now_ms);
 int  webhook_delete(struct webhook *wh);
 bool webhook_matches(const struct webhook *wh, const char *type);
 bool webhook_filter_valid(const char *f);
