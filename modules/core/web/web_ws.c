@@ -7,11 +7,11 @@
  * error. Messages in are reassembled from fragments up to WS_MSG_MAX
  * (bigger: close 1009); lws checks text for UTF-8 (bad: close 1007).
  *
- * Out, each connection has its own queue. A message marked droppable
- * (a frame of audio) is dropped, oldest first, once the droppable bytes
- * pass the connection's limit: a slow client loses audio, never delays
- * anyone else's. A client whose queue does not move for STALL_MS, or
- * whose queue passes QUEUE_MAX, is closed with 1008.
+ * Out, each connection has its own queue (wsq.c, which holds the rules):
+ * a message marked droppable (a frame of audio) is dropped, oldest
+ * first, once the droppable bytes pass DROP_MAX_DEFAULT: a slow client
+ * loses audio, never delays anyone else's. A client whose queue does not
+ * move for STALL_MS, or would pass QUEUE_MAX, is closed here with 1008.
  *
  * Threads: main thread only.
  */
@@ -29,41 +29,19 @@ enum {
 	CLOSE_WAIT_S = 2,            /* a close frame gets this long       */
 };
 
-struct wsmsg {
-	struct le le;
-	uint8_t *buf;          /* LWS_PRE headroom, then the payload */
-	size_t len;
-	bool binary;
-	bool droppable;
+static const struct wsq_prm txq_prm = {
+	.headroom = LWS_PRE,
+	.drop_max = DROP_MAX_DEFAULT,
+	.queue_max = QUEUE_MAX,
+	.stall_ms = STALL_MS,
 };
-
-
-static void wsmsg_destructor(void *arg)
-{
-	struct wsmsg *m = arg;
-
-	list_unlink(&m->le);
-	mem_deref(m->buf);
-}
-
-
-static void msg_drop(struct web_ws_st *ws, struct wsmsg *m)
-{
-	ws->tx_bytes -= m->len;
-	if (m->droppable)
-		ws->tx_drop_bytes -= m->len;
-	mem_deref(m);
-}
-
 
 /** Free what a connection's WebSocket holds */
 void web_ws_reset(struct web_conn *conn)
 {
 	struct web_ws_st *ws = &conn->ws;
 
-	list_flush(&ws->txl);
-	ws->tx_bytes = 0;
-	ws->tx_drop_bytes = 0;
+	wsq_flush(&ws->txq);
 	ws->rx = mem_deref(ws->rx);
 }
 
@@ -124,7 +102,7 @@ int web_ws_established(struct web_conn *conn)
 	struct web_ws_st *ws = &conn->ws;
 
 	ws->open = true;
-	ws->progress_ms = tmr_jiffies();
+	wsq_init(&ws->txq, &txq_prm);
 	ws->rx = mbuf_alloc(1024);
 	if (!ws->rx)
 		return -1;
@@ -205,12 +183,12 @@ int web_ws_receive(struct web_conn *conn, const void *in, size_t len)
 int web_ws_writeable(struct web_conn *conn)
 {
 	struct web_ws_st *ws = &conn->ws;
-	struct wsmsg *m;
+	struct wsq_msg *m;
 	int n;
 
 	conn->wantw = false;
 
-	m = list_ledata(list_head(&ws->txl));
+	m = wsq_head(&ws->txq);
 	if (!m) {
 		if (!ws->close_code)
 			return 0;
@@ -225,11 +203,9 @@ int web_ws_writeable(struct web_conn *conn)
 	if (n < (int)m->len)
 		return -1;
 
-	ws->progress_ms = tmr_jiffies();
-	++ws->tx_sent;
-	msg_drop(ws, m);
+	wsq_pop(&ws->txq, tmr_jiffies());
 
-	if (!list_isempty(&ws->txl) || ws->close_code)
+	if (wsq_head(&ws->txq) || ws->close_code)
 		web_conn_want_write(conn);
 
 	return 0;
@@ -255,28 +231,6 @@ void web_ws_closed(struct web_conn *conn)
 }
 
 
-/* Make room for a droppable message: oldest droppable ones go first.
-   Returns how many were dropped. */
-static uint32_t drop_oldest(struct web_ws_st *ws, size_t room, size_t limit)
-{
-	struct le *le = list_head(&ws->txl);
-	uint32_t n = 0;
-
-	while (le && ws->tx_drop_bytes + room > limit) {
-		struct wsmsg *m = le->data;
-
-		le = le->next;
-		if (!m->droppable)
-			continue;
-		msg_drop(ws, m);
-		++ws->tx_dropped;
-		++n;
-	}
-
-	return n;
-}
-
-
 /**
  * Queue a message to a WebSocket client
  *
@@ -296,9 +250,7 @@ int web_ws_send(struct web_conn *conn, bool binary, bool droppable,
 		const void *data, size_t len, uint32_t *droppedp)
 {
 	struct web_ws_st *ws;
-	struct wsmsg *m;
-	uint64_t now;
-	uint32_t dropped = 0;
+	int err;
 
 	if (droppedp)
 		*droppedp = 0;
@@ -310,61 +262,31 @@ int web_ws_send(struct web_conn *conn, bool binary, bool droppable,
 	if (!conn->wsi || !ws->open || ws->close_code)
 		return ENOTCONN;
 
-	/* a client that takes nothing for long is gone in all but name */
-	now = tmr_jiffies();
-	if (!list_isempty(&ws->txl) && now - ws->progress_ms > STALL_MS) {
+	err = wsq_push(&ws->txq, binary, droppable, data, len, tmr_jiffies(),
+		       droppedp);
+	switch (err) {
+
+	case 0:
+		web_conn_want_write(conn);
+		return 0;
+
+	case ETIMEDOUT:
 		warning("web: %J: WebSocket client took nothing for %u ms:"
 			" closing\n", &conn->peer, STALL_MS);
 		web_ws_close(conn, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			     "send queue stalled");
 		return ENOTCONN;
-	}
 
-	if (droppable) {
-		if (len > DROP_MAX_DEFAULT) {
-			++ws->tx_dropped;
-			if (droppedp)
-				*droppedp = 1;
-			return ENOBUFS;
-		}
-		dropped = drop_oldest(ws, len, DROP_MAX_DEFAULT);
-		if (droppedp)
-			*droppedp = dropped;
-	}
-	else if (ws->tx_bytes + len > QUEUE_MAX) {
+	case EOVERFLOW:
 		warning("web: %J: WebSocket send queue over %u bytes:"
 			" closing\n", &conn->peer, QUEUE_MAX);
 		web_ws_close(conn, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			     "send queue full");
 		return ENOTCONN;
+
+	default:
+		return err;
 	}
-
-	m = mem_zalloc(sizeof(*m), wsmsg_destructor);
-	if (!m)
-		return ENOMEM;
-
-	m->buf = mem_alloc(LWS_PRE + len, NULL);
-	if (!m->buf) {
-		mem_deref(m);
-		return ENOMEM;
-	}
-	if (len)
-		memcpy(m->buf + LWS_PRE, data, len);
-	m->len = len;
-	m->binary = binary;
-	m->droppable = droppable;
-
-	if (list_isempty(&ws->txl))
-		ws->progress_ms = now;
-
-	list_append(&ws->txl, &m->le, m);
-	ws->tx_bytes += len;
-	if (droppable)
-		ws->tx_drop_bytes += len;
-
-	web_conn_want_write(conn);
-
-	return 0;
 }
 
 
@@ -374,7 +296,7 @@ void web_ws_stats(const struct web_conn *conn, struct web_ws_stats *st)
 	if (!conn || !st)
 		return;
 
-	st->queued_bytes = conn->ws.tx_bytes;
-	st->sent = conn->ws.tx_sent;
-	st->dropped = conn->ws.tx_dropped;
+	st->queued_bytes = conn->ws.txq.bytes;
+	st->sent = conn->ws.txq.sent;
+	st->dropped = conn->ws.txq.dropped;
 }

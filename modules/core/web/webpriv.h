@@ -8,6 +8,7 @@
  */
 
 #include <libwebsockets.h>
+#include "wsq.h"
 
 
 enum {
@@ -51,12 +52,7 @@ struct web_ws_st {
 	struct mbuf *rx;            /* message being reassembled         */
 	bool rx_binary;
 	bool rx_overflow;           /* skip the rest of a big message    */
-	struct list txl;            /* struct wsmsg, oldest first        */
-	size_t tx_bytes;            /* bytes in txl                      */
-	size_t tx_drop_bytes;       /* droppable bytes in txl            */
-	uint64_t tx_dropped;        /* droppable messages dropped        */
-	uint64_t tx_sent;           /* messages handed to lws            */
-	uint64_t progress_ms;       /* last time the queue moved         */
+	struct wsq txq;             /* messages out (wsq.c)              */
 	uint16_t peer_code;         /* the client closed it with this    */
 	uint16_t close_code;        /* we are closing it: code, reason   */
 	char close_reason[64];
