@@ -3,10 +3,11 @@
  *
  * A session is one client socket. On open it gets a hello, then every
  * event of the bus as {"type":"event","event":<envelope>}, in seq order.
- * Text messages are commands, {"type":"command","id","command","args"},
- * each answered by {"type":"response","id","ok",...}; the handlers come
- * from the modules (httpctl: answer, hangup, dial, dtmf; wsaudio: clear,
- * mark). Binary messages are audio for the phone, handed to wsaudio.
+ * Text messages are commands, {"type":"command","id","command","args"}
+ * (read by wscmd.c), each answered by {"type":"response","id","ok",...};
+ * the handlers come from the modules (httpctl: answer, hangup, dial,
+ * dtmf; wsaudio: clear, mark). Binary messages are audio for the phone,
+ * handed to wsaudio.
  * Anything malformed is answered with an error; the socket stays open.
  *
  * Counters: the hub counts sessions, closes by code and each session's
@@ -396,79 +397,36 @@ static const struct command *command_find(const struct wshub *hub,
 }
 
 
+/* The hub's commands by name (a wscmd_find_h) */
+static const void *command_lookup(const char *name, void *arg)
+{
+	return command_find(arg, name);
+}
+
+
+/* A text message: a command, run and answered */
 static void text_handler(struct ws_session *s, const uint8_t *data,
 			 size_t len)
 {
 	const struct command *cmd;
-	json_t *msg, *id = NULL, *args, *empty = NULL, *result = NULL;
-	const char *type, *name;
-	json_error_t jerr;
+	json_t *result = NULL;
+	struct wscmd wc;
 	struct sp_err e;
 	int err;
 
 	memset(&e, 0, sizeof(e));
 
-	/* any JSON value decodes: a scalar is a message, just not ours */
-	msg = json_loadb((const char *)data, len,
-			 JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!msg) {
-		err = sp_err_set(&e, 400, "invalid_json",
-				 "invalid JSON at column %d: %s",
-				 jerr.column, jerr.text);
-		goto out;
+	err = wscmd_decode(&wc, (const char *)data, len, command_lookup,
+			   s->hub, &e);
+	if (!err) {
+		cmd = wc.found;
+		err = cmd->h(s, wc.args, &result, &e, cmd->arg);
+		if (err && !e.code)
+			sp_err_set(&e, 500, "internal_error", "%m", err);
 	}
 
-	id = json_object_get(msg, "id");
-	if (!json_is_object(msg)) {
-		err = sp_err_set(&e, 400, "invalid_message",
-				 "a message must be a JSON object");
-		goto out;
-	}
-
-	type = json_string_value(json_object_get(msg, "type"));
-	if (str_cmp(type, "command")) {
-		err = sp_err_set(&e, 400, "invalid_message",
-				 "unknown message type (send"
-				 " {\"type\":\"command\",...})");
-		goto out;
-	}
-
-	if (id && !json_is_string(id) && !json_is_integer(id)) {
-		err = sp_err_set(&e, 400, "invalid_field",
-				 "\"id\" must be a string or a number");
-		id = NULL;
-		goto out;
-	}
-
-	name = json_string_value(json_object_get(msg, "command"));
-	cmd = name ? command_find(s->hub, name) : NULL;
-	if (!cmd) {
-		err = sp_err_set(&e, 400, "unknown_command",
-				 "unknown command %s", name ? name : "(none)");
-		goto out;
-	}
-
-	args = json_object_get(msg, "args");
-	if (args && !json_is_object(args)) {
-		err = sp_err_set(&e, 400, "invalid_field",
-				 "\"args\" must be an object");
-		goto out;
-	}
-	if (!args)
-		args = empty = json_object();
-	if (!args) {
-		err = sp_err_set(&e, 500, "internal_error", "out of memory");
-		goto out;
-	}
-
-	err = cmd->h(s, args, &result, &e, cmd->arg);
-	if (err && !e.code)
-		sp_err_set(&e, 500, "internal_error", "%m", err);
-
- out:
-	(void)respond(s, id, err, result, &e);
-	json_decref(empty);
-	json_decref(msg);
+	(void)respond(s, wc.id, err, result, &e);
+	wscmd_reset(&wc);
 }
 
 

@@ -1,5 +1,5 @@
 /**
- * @file wshub.h  /api/v1/ws sessions, their commands, audio hand-off and counters
+ * @file wshub.h  /api/v1/ws: sessions, commands, audio hand-off, counters
  *
  * Part of sipphone.h, which includes libre, jansson and bsapi.h first:
  * include that.
@@ -44,6 +44,28 @@ int  ws_session_send_audio(struct ws_session *s, const void *data,
 			   size_t len, uint32_t *droppedp);
 int  ws_session_send_json(struct ws_session *s, json_t *msg);
 int  ws_session_error(struct ws_session *s, const struct sp_err *err);
+
+
+/*
+ * Command messages (wscmd.c): a text message read and checked, the
+ * answer left to the hub
+ */
+
+/** A decoded command message */
+struct wscmd {
+	json_t *msg;           /* the message; wscmd_reset() frees it   */
+	json_t *id;            /* its "id" to echo, or NULL            */
+	const char *name;      /* "command"                            */
+	const json_t *args;    /* "args"; {} if it had none            */
+	const void *found;     /* what the find handler gave for name  */
+};
+
+/* The command of that name, or NULL if there is none */
+typedef const void *(wscmd_find_h)(const char *name, void *arg);
+
+int  wscmd_decode(struct wscmd *cmd, const char *text, size_t len,
+		  wscmd_find_h *findh, void *arg, struct sp_err *err);
+void wscmd_reset(struct wscmd *cmd);
 
 
 /*
