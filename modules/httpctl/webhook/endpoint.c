@@ -1,5 +1,5 @@
 /**
- * @file endpoint.c  Webhook endpoints: the table, filters, URLs
+ * @file endpoint.c  Webhook endpoints: the table and where each stands
  *
  * An endpoint is a URL, the event types it wants, a secret to sign with
  * and where its delivery stands. The rows live in the `webhooks` table
@@ -10,9 +10,8 @@
  * verbs of this file (webhook_head_settle() and the others): the
  * delivery engine says what happened, this file keeps the state.
  *
- * Filters: an exact type ("call.ended"), a prefix wildcard ("call.*")
- * or "*". webhook.test is never matched by a filter: a test goes only
- * to the endpoint it was asked for (see deliver.c).
+ * A new endpoint is checked here: its filters (filter.c) and its URL
+ * (url.c, what the HTTP client can send to).
  *
  * Threads: main thread only (the database connection is the store's).
  */
@@ -25,9 +24,7 @@
 enum {
 	WEBHOOKS_MAX = 100,    /* endpoints in all                     */
 	FILTERS_MAX = 64,      /* filters of one endpoint              */
-	FILTER_LEN_MAX = 128,
 	DESC_LEN_MAX = 256,
-	URL_LEN_MAX = 2048,
 };
 
 struct webhooks {
@@ -50,258 +47,6 @@ static const char schema[] =
 	" head_seq INTEGER NOT NULL DEFAULT 0,"
 	" head_attempts INTEGER NOT NULL DEFAULT 0,"
 	" head_next_ms INTEGER NOT NULL DEFAULT 0);";
-
-static const char webhook_test[] = "webhook.test";
-
-
-/*
- * Filters
- */
-
-static bool type_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-
-/* "call.ended": lowercase words joined by single dots */
-static bool type_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len || s[0] == '.' || s[len - 1] == '.')
-		return false;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.' ? s[i + 1] == '.' : !type_char(s[i]))
-			return false;
-	}
-
-	return true;
-}
-
-
-/**
- * Is this a filter: an exact type, "prefix.*" or "*"?
- */
-bool webhook_filter_valid(const char *f)
-{
-	size_t len = str_len(f);
-
-	if (!len || len > FILTER_LEN_MAX)
-		return false;
-
-	if (0 == strcmp(f, "*"))
-		return true;
-
-	if (len > 2 && 0 == strcmp(f + len - 2, ".*"))
-		return type_valid(f, len - 2);
-
-	return type_valid(f, len);
-}
-
-
-static bool filter_match(const char *f, const char *type)
-{
-	size_t len = strlen(f);
-
-	if (0 == strcmp(f, "*"))
-		return true;
-
-	/* "call.*" is the prefix "call." */
-	if (len > 2 && f[len - 1] == '*')
-		return 0 == strncmp(f, type, len - 1);
-
-	return 0 == strcmp(f, type);
-}
-
-
-/**
- * Does an endpoint want events of this type?
- *
- * @param wh    Endpoint
- * @param type  Event type
- *
- * @return true if one of its filters matches (never for webhook.test)
- */
-bool webhook_matches(const struct webhook *wh, const char *type)
-{
-	size_t i;
-
-	if (!wh || !type || 0 == strcmp(type, webhook_test))
-		return false;
-
-	for (i = 0; i < json_array_size(wh->events); i++) {
-		const char *f = json_string_value(json_array_get(wh->events,
-								 i));
-
-		if (f && filter_match(f, type))
-			return true;
-	}
-
-	return false;
-}
-
-
-/*
- * URLs
- */
-
-static bool host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-}
-
-
-static const char *port_decode(struct webhook_url *u, const char *p,
-			       const char *end)
-{
-	uint32_t port = 0;
-	const char *q;
-
-	if (p == end)
-		return "the URL has an empty port";
-
-	for (q = p; q < end; q++) {
-		if (*q < '0' || *q > '9' || q - p >= 5)
-			return "the URL's port is not a number from 1 to"
-				" 65535";
-		port = port * 10 + (uint32_t)(*q - '0');
-	}
-
-	if (!port || port > 65535)
-		return "the URL's port is not a number from 1 to 65535";
-
-	u->port = (uint16_t)port;
-
-	return NULL;
-}
-
-
-/* host, [v6] or host:port, [v6]:port */
-static const char *authority_decode(struct webhook_url *u, const char *p,
-				    const char *end)
-{
-	const char *colon = NULL, *q;
-	struct sa sa;
-
-	u->hostport.p = p;
-	u->hostport.l = (size_t)(end - p);
-
-	if (memchr(p, '@', (size_t)(end - p)))
-		return "credentials in the URL are not supported";
-
-	if (p < end && *p == '[') {
-		q = memchr(p, ']', (size_t)(end - p));
-		if (!q)
-			return "the URL's IPv6 address has no ']'";
-
-		u->host.p = p + 1;
-		u->host.l = (size_t)(q - p - 1);
-		if (sa_set(&sa, &u->host, 0) || sa_af(&sa) != AF_INET6)
-			return "the URL's IPv6 address is not valid";
-
-		if (q + 1 < end && q[1] != ':')
-			return "the URL's host is not valid";
-		colon = q + 1 < end ? q + 1 : NULL;
-	}
-	else {
-		for (q = p; q < end && *q != ':'; q++) {
-			if (!host_char(*q))
-				return "the URL's host has a character a"
-					" host name cannot have";
-		}
-
-		u->host.p = p;
-		u->host.l = (size_t)(q - p);
-		colon = q < end ? q : NULL;
-	}
-
-	if (!u->host.l)
-		return "the URL has no host";
-
-	if (colon)
-		return port_decode(u, colon + 1, end);
-
-	return NULL;
-}
-
-
-/**
- * Split a webhook URL: http or https, a host, at most 2048 characters
- *
- * @param u     Returned parts; they point into url
- * @param url   The URL
- * @param whyp  Returned reason when it is refused (a static string)
- *
- * @return 0 if it is a URL we can deliver to, otherwise EINVAL
- */
-int webhook_url_decode(struct webhook_url *u, const char *url,
-		       const char **whyp)
-{
-	const char *why = NULL, *p, *end, *frag;
-	size_t len = str_len(url), i;
-
-	if (!u || !url)
-		return EINVAL;
-
-	memset(u, 0, sizeof(*u));
-
-	for (i = 0; i < len && !why; i++) {
-		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
-			why = "the URL has a space or a control character";
-	}
-
-	if (why)
-		goto out;
-
-	if (!len) {
-		why = "the URL is empty";
-		goto out;
-	}
-
-	if (len > URL_LEN_MAX) {
-		why = "the URL is longer than 2048 characters";
-		goto out;
-	}
-
-	if (0 == strncasecmp(url, "https://", 8)) {
-		u->tls = true;
-		u->port = 443;
-		p = url + 8;
-	}
-	else if (0 == strncasecmp(url, "http://", 7)) {
-		u->port = 80;
-		p = url + 7;
-	}
-	else {
-		why = "the URL must start with http:// or https://";
-		goto out;
-	}
-
-	/* a fragment never leaves the client */
-	frag = strchr(p, '#');
-	end = frag ? frag : url + len;
-
-	for (i = 0; p + i < end && !strchr("/?", p[i]); i++)
-		;
-
-	why = authority_decode(u, p, p + i);
-	if (why)
-		goto out;
-
-	/* path and query; an empty path is "/" when sent */
-	u->path.p = p + i;
-	u->path.l = (size_t)(end - (p + i));
-
- out:
-	if (whyp)
-		*whyp = why;
-
-	return why ? EINVAL : 0;
-}
-
 
 /*
  * Endpoints

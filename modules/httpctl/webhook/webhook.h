@@ -45,7 +45,7 @@ bool whretry_next(uint64_t *waitp, unsigned attempts, uint32_t rnd,
 
 
 /*
- * Webhook endpoints (endpoint.c): the webhooks table, filters, URLs
+ * Webhook endpoints (endpoint.c): the webhooks table, where each stands
  */
 
 struct webhooks;
@@ -83,15 +83,6 @@ struct webhook {
 	struct whdl *dl;       /* the delivery engine's state (deliver.c) */
 };
 
-/** Where a webhook URL points; the parts point into the URL */
-struct webhook_url {
-	bool tls;              /* https                                   */
-	struct pl host;        /* without the [] of an IPv6 address       */
-	uint16_t port;
-	struct pl hostport;    /* as written, for the Host header         */
-	struct pl path;        /* path and query, may be empty            */
-};
-
 int  webhooks_alloc(struct webhooks **whsp, struct evstore *store);
 struct list *webhooks_list(struct webhooks *whs);
 struct sqlite3 *webhooks_db(const struct webhooks *whs);
@@ -109,11 +100,15 @@ int  webhook_head_due(struct webhook *wh, uint64_t now_ms);
 int  webhook_disable(struct webhook *wh, const char *reason,
 		     uint64_t now_ms);
 int  webhook_delete(struct webhook *wh);
-bool webhook_matches(const struct webhook *wh, const char *type);
-bool webhook_filter_valid(const char *f);
-int  webhook_url_decode(struct webhook_url *u, const char *url,
-			const char **whyp);
 json_t *webhook_encode(const struct webhook *wh);
+
+
+/*
+ * Webhook filters (filter.c): the event types an endpoint wants
+ */
+
+bool webhook_filter_valid(const char *f);
+bool webhook_matches(const struct webhook *wh, const char *type);
 
 
 /*
@@ -172,8 +167,21 @@ uint64_t whoutbox_floor(struct webhooks *whs);
 int  whoutbox_prune(struct evstore *es);
 
 /*
- * One webhook POST (post.c): HTTP or verified HTTPS on libre's loop
+ * One webhook POST (post.c): HTTP or verified HTTPS on libre's loop;
+ * the URLs it sends to (url.c)
  */
+
+/** Where a webhook URL points; the parts point into the URL */
+struct webhook_url {
+	bool tls;              /* https                                   */
+	struct pl host;        /* without the [] of an IPv6 address       */
+	uint16_t port;
+	struct pl hostport;    /* as written, for the Host header         */
+	struct pl path;        /* path and query, may be empty            */
+};
+
+int  webhook_url_decode(struct webhook_url *u, const char *url,
+			const char **whyp);
 
 struct whpost;
 
