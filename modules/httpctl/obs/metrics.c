@@ -4,7 +4,8 @@
  * Every family has its # HELP and # TYPE lines, then its samples, in one
  * block. Counters end in _total and count from the start of the process
  * (a restart sets them back to 0, as Prometheus expects); units are in
- * the names (_seconds, _bytes, _ratio); label values are escaped.
+ * the names (_seconds, _bytes, _ratio); label values are escaped
+ * (metrics_label.c).
  * Families whose samples depend on the moment (a line, a live call)
  * may have no sample.
  *
@@ -20,25 +21,6 @@
 #include "sip/sip.h"
 #include "webhook/webhook.h"
 #include "api/api.h"
-
-
-/* A label value, escaped: backslash, double quote and newline */
-static int label_print(struct re_printf *pf, const char *v)
-{
-	int err = 0;
-
-	for (; v && *v && !err; v++) {
-		switch (*v) {
-
-		case '\\': err = re_hprintf(pf, "\\\\"); break;
-		case '"':  err = re_hprintf(pf, "\\\""); break;
-		case '\n': err = re_hprintf(pf, "\\n");  break;
-		default:   err = pf->vph(v, 1, pf->arg); break;
-		}
-	}
-
-	return err;
-}
 
 
 static int family(struct re_printf *pf, const char *name, const char *type,
@@ -69,8 +51,8 @@ static int one_real(struct re_printf *pf, const char *name,
 static int sample1(struct re_printf *pf, const char *name, const char *l,
 		   const char *lv, uint64_t v)
 {
-	return re_hprintf(pf, "%s{%s=\"%H\"} %llu\n", name, l, label_print,
-			  lv, (unsigned long long)v);
+	return re_hprintf(pf, "%s{%s=\"%H\"} %llu\n", name, l,
+			  metrics_label_print, lv, (unsigned long long)v);
 }
 
 
@@ -82,8 +64,8 @@ static int process_print(struct re_printf *pf, const struct httpctl *ctl)
 	err  = family(pf, "sipphone_build_info", "gauge",
 		      "Versions of sipphone and of the baresip it runs on");
 	err |= re_hprintf(pf, "sipphone_build_info{version=\"%H\","
-			  "baresip=\"%H\"} 1\n", label_print,
-			  SIPPHONE_VERSION, label_print,
+			  "baresip=\"%H\"} 1\n", metrics_label_print,
+			  SIPPHONE_VERSION, metrics_label_print,
 			  SIPPHONE_BARESIP_VERSION);
 	err |= one_real(pf, "sipphone_start_time_seconds", "gauge",
 			"Start of the service, seconds since the epoch",
@@ -135,7 +117,7 @@ static int sip_print(struct re_printf *pf, struct httpctl *ctl)
 
 		err |= re_hprintf(pf, "sipphone_line_last_register_timestamp"
 				  "_seconds{line=\"%H\"} %.3f\n",
-				  label_print, l->id,
+				  metrics_label_print, l->id,
 				  l->last_register_at / 1000.0);
 	}
 
@@ -259,8 +241,8 @@ static int live_print(struct re_printf *pf, struct httpctl *ctl)
 				     q.jitter_ms / 1000;
 
 			err |= re_hprintf(pf, "%s{line=\"%H\"} %.4f\n",
-					  famv[i].name, label_print, pc->line,
-					  v);
+					  famv[i].name, metrics_label_print,
+					  pc->line, v);
 		}
 	}
 

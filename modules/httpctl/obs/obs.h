@@ -30,7 +30,8 @@ void console_unregister(void);
 
 /*
  * Health (health.c): GET /api/v1/health's object and why it is degraded;
- * metrics (metrics.c): the Prometheus text; both served by api/health.c
+ * metrics (metrics.c, metrics_label.c): the Prometheus text; both served
+ * by api/health.c
  */
 
 /** Health and metrics settings */
@@ -55,5 +56,6 @@ bool health_webhook_failing(const struct webhook *wh);
 json_t *health_reasons(struct httpctl *ctl, const struct health_webhooks *hw);
 json_t *health_encode(struct httpctl *ctl);
 int  metrics_print(struct re_printf *pf, struct httpctl *ctl);
+int  metrics_label_print(struct re_printf *pf, const char *v);
 
 #endif
