@@ -100,7 +100,7 @@ static void play_tick(void *arg)
  * @param stp     Returned player
  * @param wsa     The module
  * @param ap      Our registered player
- * @param prm     Format asked for; a call's must be 8 kHz mono, 20 ms
+ * @param prm     Format asked for; a call's must be the phone's (AUDIO_*)
  * @param device  "<line>/<call id>" for a call, else anything (its sound
  *                is taken at real-time pace and goes nowhere)
  * @param wh      Where frames come from

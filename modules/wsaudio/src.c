@@ -74,7 +74,7 @@ static void src_tick(void *arg)
  * @param stp     Returned source
  * @param wsa     The module
  * @param as      Our registered source
- * @param prm     Format asked for; a call's must be 8 kHz mono, 20 ms
+ * @param prm     Format asked for; a call's must be the phone's (AUDIO_*)
  * @param device  "<line>/<call id>" for a call, else anything (silence)
  * @param rh      Where frames go
  * @param arg     Handler argument
