@@ -53,6 +53,7 @@ static void conn_destructor(void *arg)
 	struct web_conn *conn = arg;
 
 	list_unlink(&conn->le);
+	tmr_cancel(&conn->tmr_idle);
 	web_http_reset(conn);
 	web_ws_reset(conn);
 }
@@ -80,8 +81,10 @@ static void conn_fd_handler(int flags, void *arg)
 	pfd.fd = conn->fd;
 	pfd.events = LWS_POLLIN | LWS_POLLOUT;
 	pfd.revents = 0;
-	if (flags & FD_READ)
+	if (flags & FD_READ) {
 		pfd.revents |= LWS_POLLIN;
+		tmr_cancel(&conn->tmr_idle);  /* lws times a request */
+	}
 	if (flags & FD_WRITE) {
 		pfd.revents |= LWS_POLLOUT;
 		conn->rearm = false;  /* the POLLOUT lws waits for */
@@ -150,6 +153,39 @@ static void service_handler(void *arg)
 		  service_handler, web);
 
 	lws_service(web->ctx, -1);
+}
+
+
+static void idle_handler(void *arg)
+{
+	struct web_conn *conn = arg;
+
+	if (!conn->wsi)
+		return;
+
+	/* as lws closes on its own keep-alive timeout; WSI_DESTROY frees
+	   conn, which this timer may not touch afterwards */
+	lws_set_timeout(conn->wsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE,
+			LWS_TO_KILL_SYNC);
+}
+
+
+/**
+ * A reply went out and the connection is kept alive: it waits
+ * WEB_IDLE_S for its next request, timed by us, not by lws.
+ *
+ * lws 4.1 would set its keep-alive timeout here: an insertion into one
+ * list of every connection's timeouts, sorted by expiry and walked from
+ * the earliest, so the newest (the latest) walks past all the others:
+ * a cost per request that grows with the number of connections (10% of
+ * the server's CPU at 200 of them). Removed at once, lws's list holds
+ * only the few connections inside a request; libre's timer list takes
+ * the newest from its tail.
+ */
+void web_conn_idle(struct web_conn *conn)
+{
+	lws_set_timeout(conn->wsi, NO_PENDING_TIMEOUT, 0);
+	tmr_start(&conn->tmr_idle, WEB_IDLE_S * 1000, idle_handler, conn);
 }
 
 
@@ -427,7 +463,7 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.timeout_secs = 10;
-	info.keepalive_timeout = 30;
+	info.keepalive_timeout = WEB_IDLE_S;
 	info.vhost_name = "sipphone";
 	if (web->tls)
 		web_tls_info(&info, prm);

@@ -446,6 +446,8 @@ int web_http_writeable(struct web_conn *conn)
 	if (lws_http_transaction_completed(wsi))
 		return -1;
 
+	web_conn_idle(conn);
+
 	/*
 	 * lws 4.1 now holds the connection in LRS_DEFERRING_ACTION and
 	 * reads no further request from it until it is serviced with

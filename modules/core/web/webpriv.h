@@ -13,6 +13,8 @@
 
 enum {
 	WEB_HDR_MAX = 4096,    /* longest header value we copy */
+	WEB_IDLE_S = 30,       /* a kept-alive connection waits this
+				  long for its next request          */
 };
 
 
@@ -75,6 +77,7 @@ struct web_conn {
 	bool in_service;            /* inside conn_fd_handler()          */
 	bool close_after;           /* close once the reply is out       */
 	bool busy;                  /* a request is being answered       */
+	struct tmr tmr_idle;        /* kept alive with no request: close */
 	struct web_req req;
 	struct web_reply_st rep;
 	struct web_ws_st ws;
@@ -84,6 +87,7 @@ struct web_conn {
 
 /* web.c */
 void web_conn_want_write(struct web_conn *conn);
+void web_conn_idle(struct web_conn *conn);
 
 /* web_plain.c */
 int  web_http_plain(struct web_conn *conn, bool upgrade);
