@@ -56,6 +56,7 @@ static void conn_destructor(void *arg)
 	tmr_cancel(&conn->tmr_idle);
 	web_http_reset(conn);
 	web_ws_reset(conn);
+	mem_deref(conn->reqbuf);
 }
 
 

@@ -21,13 +21,13 @@ struct web_conn;
 struct web_req {
 	struct web_conn *conn;
 	const char *met;    /* "GET", "POST", ...                    */
-	char *path;         /* decoded path, no query                */
-	char *query;        /* decoded "a=1&b=2", "" if none         */
-	char *authz;        /* Authorization header, or NULL         */
-	char *origin;       /* Origin header, or NULL                */
-	char *host;         /* Host header, or NULL                  */
-	char *ctype;        /* Content-Type header, or NULL          */
-	struct mbuf *body;  /* request body (pos 0), maybe empty     */
+	const char *path;   /* decoded path, no query                */
+	const char *query;  /* decoded "a=1&b=2", "" if none         */
+	const char *authz;  /* Authorization header, or NULL         */
+	const char *origin; /* Origin header, or NULL                */
+	const char *host;   /* Host header, or NULL                  */
+	const char *ctype;  /* Content-Type header, or NULL          */
+	struct mbuf *body;  /* request body (pos 0), NULL if none    */
 };
 
 /** What a plain-HTTP request on the TLS port gets */

@@ -3,7 +3,8 @@
  *
  * A request is read into the connection's struct web_req (our own copies
  * of what we use: lws drops its header table after an upgrade), its body
- * collected up to the limit, then handed to the application, which
+ * (if it has one) collected up to the limit, then handed to the
+ * application, which
  * answers with web_reply(). The reply is written in the connection's
  * writable callbacks: the head, then the body in chunks.
  *
@@ -19,7 +20,12 @@
 enum {
 	WRITE_CHUNK = 16384,        /* body bytes handed to lws at once   */
 	HDRS_SPACE = 2048,          /* room for the response head         */
+	REQBUF_SIZE = 512,          /* a request's strings, usually       */
+	REQBUF_KEEP = 8192,         /* larger: freed after the request    */
+	BODY_SIZE = 256,            /* first room for a request body      */
 };
+
+static const size_t NONE = (size_t)-1;  /* a header that is absent */
 
 
 static void reply_reset(struct web_reply_st *rep)
@@ -32,82 +38,108 @@ static void reply_reset(struct web_reply_st *rep)
 }
 
 
-static void req_reset(struct web_req *req)
+static void req_reset(struct web_conn *conn)
 {
+	struct web_req *req = &conn->req;
+
 	req->met    = NULL;
-	req->path   = mem_deref(req->path);
-	req->query  = mem_deref(req->query);
-	req->authz  = mem_deref(req->authz);
-	req->origin = mem_deref(req->origin);
-	req->host   = mem_deref(req->host);
-	req->ctype  = mem_deref(req->ctype);
+	req->path   = NULL;
+	req->query  = NULL;
+	req->authz  = NULL;
+	req->origin = NULL;
+	req->host   = NULL;
+	req->ctype  = NULL;
 	req->body   = mem_deref(req->body);
+
+	/* a big request's room is not kept for the next */
+	if (conn->reqbuf && conn->reqbuf->size > REQBUF_KEEP)
+		conn->reqbuf = mem_deref(conn->reqbuf);
+	else if (conn->reqbuf)
+		mbuf_rewind(conn->reqbuf);
 }
 
 
 /** Forget the request and reply of a connection */
 void web_http_reset(struct web_conn *conn)
 {
-	req_reset(&conn->req);
+	req_reset(conn);
 	reply_reset(&conn->rep);
 	conn->busy = false;
 }
 
 
-/* Copy a whole header (all fragments) into a new string, NULL if absent */
-static int hdr_dup(char **dstp, struct lws *wsi, enum lws_token_indexes tok)
+/* Room for len more bytes at the end of mb */
+static int room(struct mbuf *mb, size_t len)
+{
+	if (mb->end + len <= mb->size)
+		return 0;
+
+	return mbuf_resize(mb, mb->end + len + REQBUF_SIZE);
+}
+
+
+/* Append a whole header (all fragments) and its NUL; *offp is where it
+   starts, NONE if absent */
+static int hdr_put(struct mbuf *mb, size_t *offp, struct lws *wsi,
+		   enum lws_token_indexes tok)
 {
 	int len = lws_hdr_total_length(wsi, tok);
-	char *s;
+	int err;
 
-	*dstp = NULL;
+	*offp = NONE;
 	if (len <= 0)
 		return 0;
 	if (len > WEB_HDR_MAX)
 		return EOVERFLOW;
 
-	s = mem_alloc(len + 1, NULL);
-	if (!s)
-		return ENOMEM;
+	err = room(mb, len + 1);
+	if (err)
+		return err;
 
-	if (lws_hdr_copy(wsi, s, len + 1, tok) < 0) {
-		mem_deref(s);
+	if (lws_hdr_copy(wsi, (char *)mb->buf + mb->end, len + 1, tok) < 0)
 		return EBADMSG;
-	}
 
-	*dstp = s;
+	*offp = mb->end;
+	mb->end += len + 1;
+
 	return 0;
 }
 
 
-/* lws splits the query into decoded "name=value" fragments */
-static int query_dup(char **dstp, struct lws *wsi)
+/* Append the query: lws splits it into decoded "name=value" fragments,
+   joined again with '&' ("" if none) */
+static int query_put(struct mbuf *mb, size_t *offp, struct lws *wsi)
 {
-	struct mbuf *mb;
-	char frag[WEB_HDR_MAX];
-	int i, err = 0;
+	int len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+	char *p, *stop;
+	int i, n, err;
 
-	*dstp = NULL;
-	mb = mbuf_alloc(64);
-	if (!mb)
-		return ENOMEM;
+	len = max(len, 0);
+	err = room(mb, len + 1);
+	if (err)
+		return err;
 
-	for (i = 0; ; i++) {
-		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-					      WSI_TOKEN_HTTP_URI_ARGS, i);
+	*offp = mb->end;
+	p = (char *)mb->buf + mb->end;
+	stop = p + len + 1;
+	*p = '\0';
+
+	for (i = 0; len; i++) {
+		char *dst = p + (i ? 1 : 0);
+
+		n = lws_hdr_copy_fragment(wsi, dst, (int)min(stop - dst,
+					  (ptrdiff_t)WEB_HDR_MAX),
+					  WSI_TOKEN_HTTP_URI_ARGS, i);
 		if (n < 0)
 			break;
-		err |= mbuf_printf(mb, "%s%s", i ? "&" : "", frag);
+		if (i)
+			*p = '&';
+		p = dst + n;
 	}
-	if (err)
-		goto out;
 
-	mb->pos = 0;
-	err = mbuf_strdup(mb, dstp, mb->end);
+	mb->end = p + 1 - (char *)mb->buf;
 
- out:
-	mem_deref(mb);
-	return err;
+	return 0;
 }
 
 
@@ -136,8 +168,19 @@ static const char *req_method(struct lws *wsi)
 }
 
 
+static const char *str_at(const struct mbuf *mb, size_t off)
+{
+	return off == NONE ? NULL : (const char *)mb->buf + off;
+}
+
+
 /**
  * Read the request line and the headers we use into conn->req
+ *
+ * They are copied (lws drops its header table after an upgrade, and the
+ * WebSocket's open handler still reads them), one after the other into
+ * the connection's buffer, which is kept from one request to the next:
+ * no allocation per request.
  *
  * @return 0 if success, ENOTSUP for an unknown method, otherwise errorcode
  */
@@ -145,6 +188,9 @@ int web_http_req_read(struct web_conn *conn, const char *path)
 {
 	struct lws *wsi = conn->wsi;
 	struct web_req *req = &conn->req;
+	size_t o_path, o_query, o_authz, o_origin, o_host, o_ctype;
+	struct mbuf *mb;
+	size_t plen;
 	int err;
 
 	web_http_reset(conn);
@@ -154,18 +200,45 @@ int web_http_req_read(struct web_conn *conn, const char *path)
 	if (!req->met)
 		return ENOTSUP;
 
-	err  = str_dup(&req->path, path ? path : "/");
-	err |= query_dup(&req->query, wsi);
-	err |= hdr_dup(&req->authz, wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-	err |= hdr_dup(&req->origin, wsi, WSI_TOKEN_ORIGIN);
-	err |= hdr_dup(&req->host, wsi, WSI_TOKEN_HOST);
-	err |= hdr_dup(&req->ctype, wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (!conn->reqbuf) {
+		conn->reqbuf = mbuf_alloc(REQBUF_SIZE);
+		if (!conn->reqbuf)
+			return ENOMEM;
+	}
+	mb = conn->reqbuf;
+
+	path = path ? path : "/";
+	plen = strlen(path);
+	err = room(mb, plen + 1);
 	if (err)
-		return EBADMSG;
+		return err;
+	o_path = mb->end;
+	memcpy(mb->buf + mb->end, path, plen + 1);
+	mb->end += plen + 1;
 
-	req->body = mbuf_alloc(256);
+	err = query_put(mb, &o_query, wsi);
+	if (err)
+		return err;
 
-	return req->body ? 0 : ENOMEM;
+	err = hdr_put(mb, &o_authz, wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (!err)
+		err = hdr_put(mb, &o_origin, wsi, WSI_TOKEN_ORIGIN);
+	if (!err)
+		err = hdr_put(mb, &o_host, wsi, WSI_TOKEN_HOST);
+	if (!err)
+		err = hdr_put(mb, &o_ctype, wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (err)
+		return err == ENOMEM ? err : EBADMSG;
+
+	/* the buffer has stopped moving: now point into it */
+	req->path   = str_at(mb, o_path);
+	req->query  = str_at(mb, o_query);
+	req->authz  = str_at(mb, o_authz);
+	req->origin = str_at(mb, o_origin);
+	req->host   = str_at(mb, o_host);
+	req->ctype  = str_at(mb, o_ctype);
+
+	return 0;
 }
 
 
@@ -235,8 +308,12 @@ int web_http_request(struct web_conn *conn, const char *path)
 				  "request body exceeds the limit");
 			return 0;
 		}
-		if (n > 0)
-			return 0;  /* the body follows */
+		if (n > 0) {
+			/* the body follows */
+			conn->req.body = mbuf_alloc(min((size_t)n,
+						       (size_t)BODY_SIZE));
+			return conn->req.body ? 0 : -1;
+		}
 	}
 	else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)
 		 > 0) {

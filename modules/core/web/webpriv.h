@@ -79,6 +79,7 @@ struct web_conn {
 	bool busy;                  /* a request is being answered       */
 	struct tmr tmr_idle;        /* kept alive with no request: close */
 	struct web_req req;
+	struct mbuf *reqbuf;        /* the strings req points to         */
 	struct web_reply_st rep;
 	struct web_ws_st ws;
 	struct sa peer;

@@ -200,27 +200,19 @@ static void run(struct fixture *f, const char *met, const char *path,
 	rep_clear();
 	memset(&wr, 0, sizeof(wr));
 	wr.met = met;
-	str_dup(&wr.path, path);
-	str_dup(&wr.query, query ? query : "");
-	if (authz)
-		str_dup(&wr.authz, authz);
-	if (origin)
-		str_dup(&wr.origin, origin);
-	str_dup(&wr.host, "pi:8000");
-	if (ctype)
-		str_dup(&wr.ctype, ctype);
-	wr.body = mbuf_alloc(64);
-	if (body)
+	wr.path = path;
+	wr.query = query ? query : "";
+	wr.authz = authz;
+	wr.origin = origin;
+	wr.host = "pi:8000";
+	wr.ctype = ctype;
+	if (body) {
+		wr.body = mbuf_alloc(64);
 		mbuf_write_str(wr.body, body);
+	}
 
 	api_handle(&wr, f->api);
 
-	mem_deref(wr.path);
-	mem_deref(wr.query);
-	mem_deref(wr.authz);
-	mem_deref(wr.origin);
-	mem_deref(wr.host);
-	mem_deref(wr.ctype);
 	mem_deref(wr.body);
 }
 
