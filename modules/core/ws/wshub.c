@@ -7,8 +7,8 @@
  * (read by wscmd.c), each answered by {"type":"response","id","ok",...};
  * the handlers come from the modules (httpctl: answer, hangup, dial,
  * dtmf; wsaudio: clear, mark). Binary messages are audio for the phone,
- * handed to wsaudio.
- * Anything malformed is answered with an error; the socket stays open.
+ * handed to wsaudio. Anything malformed is answered with an error; the
+ * socket stays open.
  *
  * Counters: the hub counts sessions, closes by code and each session's
  * messages and audio frames (closed sessions' go to totals); wsaudio
