@@ -22,8 +22,9 @@ What a POST gets, first rule that applies:
   answer(path, *codes)  the codes in turn, the last one repeating
                         (default 200); `retry_after` adds a
                         Retry-After header.
-stop() closes the listening socket (connections are refused) and
-start() listens again on the same port: a receiver that is down.
+stop() closes the listening socket (connections are refused) and the
+kept-alive connections that wait for a request, and start() listens
+again on the same port: a receiver that is down.
 
 Each request is recorded as a dict: path, id (webhook-id), headers,
 body (raw bytes), event (parsed JSON or None), at (time.time() when the
@@ -36,6 +37,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import ssl
 import threading
 import time
@@ -89,6 +91,7 @@ class Receiver:
         self.attempts = {}       # (path, webhook-id) -> requests so far
         self.secrets = {}
         self.hung = set()
+        self.conns = set()       # handlers of open connections
         self.release = threading.Event()
         self.certfile, self.keyfile = certfile, keyfile
         self.scheme = "https" if certfile else "http"
@@ -104,6 +107,24 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            busy = False         # between a request line and its answer
+
+            def handle(self):
+                with receiver.lock:
+                    receiver.conns.add(self)
+                try:
+                    super().handle()
+                finally:
+                    with receiver.lock:
+                        receiver.conns.discard(self)
+
+            def parse_request(self):
+                self.busy = True
+                return super().parse_request()
+
+            def handle_one_request(self):
+                super().handle_one_request()
+                self.busy = False
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
@@ -148,12 +169,20 @@ class Receiver:
 
     def stop(self):
         """Stop listening: new connections are refused (the port is kept
-        for start()). Requests in progress go on."""
+        for start()), and kept-alive connections waiting for their next
+        request are closed. Requests in progress go on."""
         if self.server is None:
             return
         self.server.shutdown()
         self.server.server_close()
         self.server = None
+        with self.lock:
+            idle = [h for h in self.conns if not h.busy]
+        for h in idle:
+            try:
+                h.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self):
         """Release hung requests and stop."""
