@@ -159,13 +159,6 @@ static int reg_cfg_read(struct reg_cfg *cfg, struct mbuf *allow,
 }
 
 
-/* baresip renews its DNS client when the network changes: ask each time */
-static struct dnsc *dnsc_current(void)
-{
-	return net_dnsc(baresip_network());
-}
-
-
 static int webhooks_init(struct httpctl *c, const struct conf *conf)
 {
 	struct whdeliver_prm prm;
@@ -185,7 +178,6 @@ static int webhooks_init(struct httpctl *c, const struct conf *conf)
 	prm.whs = c->webhooks;
 	prm.bus = c->core->bus;
 	prm.store = c->core->store;
-	prm.dnsch = dnsc_current;
 	prm.ca = ca;
 
 	err = whdeliver_alloc(&c->whdeliver, &prm);

@@ -14,7 +14,9 @@
  * delivered or has failed for good. Redeliveries (retry, test) go out of
  * band: they are sent while the head waits for its next attempt, never
  * while another attempt is in flight. Endpoints are independent: each
- * has its own timer and connection, and nothing here blocks.
+ * has its own timer and its own attempt in flight, and nothing here
+ * blocks. The POSTs go through http.c (libcurl), which keeps
+ * connections alive between them.
  *
  * Durability: the state an outcome leads to is written (one small
  * transaction: the endpoint's row and the delivery record) before the
@@ -46,8 +48,7 @@ struct whdeliver {
 	struct evbus *bus;
 	struct evstore *store;
 	struct evbus_sub *sub;
-	whdeliver_dnsc_h *dnsch;
-	struct tls *tls;       /* NULL: no CA file, https cannot be sent */
+	struct whhttp *http;
 	struct tmr tmr_prune;
 	struct whdeliver_stats stats;
 };
@@ -58,7 +59,7 @@ struct whdl {
 	struct whdeliver *wd;
 	struct webhook *wh;          /* owns us: wh->dl                 */
 	struct tmr tmr;              /* the next due attempt, or a nudge */
-	struct whpost *post;         /* the attempt in flight           */
+	struct whhttp_req *post;     /* the attempt in flight           */
 	struct whoutbox_event *ev;   /* its event                       */
 	struct webhook_job job;      /* its job, as before the attempt  */
 	bool redelivery;             /* the job is out of band          */
@@ -279,36 +280,35 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 }
 
 
-static void post_handler(int err, const char *why, const struct http_msg *msg,
-			 void *arg)
+static void post_handler(int err, const char *why,
+			 const struct whhttp_answer *ans, void *arg)
 {
 	struct whdl *dl = arg;
-	const struct http_hdr *hdr;
 	uint64_t retry_after = 0;
 	char text[160];
 
 	dl->post = mem_deref(dl->post);
 
-	if (err || !msg) {
+	if (err || !ans) {
 		re_snprintf(text, sizeof(text), "%s",
 			    why ? why : "no answer");
 		attempt_done(dl, 0, text, 0);
 		return;
 	}
 
-	hdr = http_msg_hdr(msg, HTTP_HDR_RETRY_AFTER);
-	if (hdr && whretry_after_decode(&hdr->val, sptime_now_ms(),
-					&retry_after))
+	if (pl_isset(&ans->retry_after) &&
+	    whretry_after_decode(&ans->retry_after, sptime_now_ms(),
+				 &retry_after))
 		retry_after = 0;
 
-	if ((msg->scode >= 200 && msg->scode < 300) || msg->scode == 410) {
-		attempt_done(dl, msg->scode, NULL, 0);
+	if ((ans->status >= 200 && ans->status < 300) || ans->status == 410) {
+		attempt_done(dl, ans->status, NULL, 0);
 		return;
 	}
 
-	re_snprintf(text, sizeof(text), "HTTP %u %r", msg->scode,
-		    &msg->reason);
-	attempt_done(dl, msg->scode, text, retry_after);
+	re_snprintf(text, sizeof(text), "HTTP %u%s%s", ans->status,
+		    str_isset(ans->reason) ? " " : "", ans->reason);
+	attempt_done(dl, ans->status, text, retry_after);
 }
 
 
@@ -316,8 +316,9 @@ static int post_start(struct whdl *dl)
 {
 	const struct webhook *wh = dl->wh;
 	const struct whoutbox_event *ev = dl->ev;
-	struct whpost_prm prm;
-	char sig[WHSIGN_SIG_LEN], *hdrs = NULL;
+	char sig[WHSIGN_SIG_LEN], id[64], tsh[48], sigh[80];
+	const char *hdrv[4];
+	struct whhttp_prm prm;
 	uint64_t ts = dl->started_ms / 1000;
 	size_t len = strlen(ev->json);
 	int err;
@@ -328,29 +329,24 @@ static int post_start(struct whdl *dl)
 	if (err)
 		return err;
 
-	err = re_sdprintf(&hdrs, "User-Agent: sipphone/%s\r\n"
-			  "Content-Type: application/json\r\n"
-			  "webhook-id: %s\r\n"
-			  "webhook-timestamp: %llu\r\n"
-			  "webhook-signature: %s\r\n",
-			  SIPPHONE_VERSION, ev->id,
-			  (unsigned long long)ts, sig);
-	if (err)
-		return err;
+	re_snprintf(id, sizeof(id), "webhook-id: %s", ev->id);
+	re_snprintf(tsh, sizeof(tsh), "webhook-timestamp: %llu",
+		    (unsigned long long)ts);
+	re_snprintf(sigh, sizeof(sigh), "webhook-signature: %s", sig);
+	hdrv[0] = "Content-Type: application/json";
+	hdrv[1] = id;
+	hdrv[2] = tsh;
+	hdrv[3] = sigh;
 
 	memset(&prm, 0, sizeof(prm));
 	prm.url = wh->url;
-	prm.dnsc = dl->wd->dnsch ? dl->wd->dnsch() : NULL;
-	prm.tls = dl->wd->tls;
-	prm.hdrs = hdrs;
+	prm.hdrv = hdrv;
+	prm.hdrc = ARRAY_SIZE(hdrv);
 	prm.body = ev->json;
 	prm.len = len;
 	prm.timeout_ms = POST_TIMEOUT_MS;
 
-	err = whpost_send(&dl->post, &prm, post_handler, dl);
-	mem_deref(hdrs);
-
-	return err;
+	return whhttp_post(&dl->post, dl->wd->http, &prm, post_handler, dl);
 }
 
 
@@ -526,39 +522,10 @@ static void whdeliver_destructor(void *arg)
 		wh->dl = mem_deref(wh->dl);
 	}
 
-	mem_deref(wd->tls);
+	mem_deref(wd->http);
 	mem_deref(wd->whs);
 	mem_deref(wd->bus);
 	mem_deref(wd->store);
-}
-
-
-static int tls_init(struct whdeliver *wd, const char *ca)
-{
-	int err;
-
-	err = tls_alloc(&wd->tls, TLS_METHOD_SSLV23, NULL, NULL);
-	if (err)
-		return err;
-
-	err = tls_set_verify_purpose(wd->tls, "sslserver");
-	if (err)
-		goto out;
-
-	err = tls_add_ca(wd->tls, ca);
-	if (err) {
-		/* plain http still works; https would be unverifiable */
-		warning("httpctl: webhooks: CA file %s could not be loaded:"
-			" https endpoints will not be sent to\n", ca);
-		wd->tls = mem_deref(wd->tls);
-		return 0;
-	}
-
- out:
-	if (err)
-		wd->tls = mem_deref(wd->tls);
-
-	return err;
 }
 
 
@@ -566,7 +533,7 @@ static int tls_init(struct whdeliver *wd, const char *ca)
  * Start the delivery engine: every endpoint resumes where it stood
  *
  * @param wdp  Returned engine
- * @param prm  Endpoints, bus, store, DNS and CA file
+ * @param prm  Endpoints, bus, store and CA file
  *
  * @return 0 if success, otherwise errorcode
  */
@@ -588,13 +555,12 @@ int whdeliver_alloc(struct whdeliver **wdp, const struct whdeliver_prm *prm)
 	wd->whs = mem_ref(prm->whs);
 	wd->bus = mem_ref(prm->bus);
 	wd->store = mem_ref(prm->store);
-	wd->dnsch = prm->dnsch;
 
 	err = whoutbox_init(webhooks_db(wd->whs));
 	if (err)
 		goto out;
 
-	err = tls_init(wd, prm->ca);
+	err = whhttp_alloc(&wd->http, prm->ca);
 	if (err)
 		goto out;
 

@@ -167,8 +167,7 @@ uint64_t whoutbox_floor(struct webhooks *whs);
 int  whoutbox_prune(struct evstore *es);
 
 /*
- * One webhook POST (post.c): HTTP or verified HTTPS on libre's loop;
- * the URLs it sends to (url.c)
+ * The URLs a webhook is sent to (url.c)
  */
 
 /** Where a webhook URL points; the parts point into the URL */
@@ -182,6 +181,42 @@ struct webhook_url {
 
 int  webhook_url_decode(struct webhook_url *u, const char *url,
 			const char **whyp);
+
+
+/*
+ * Webhook HTTP client (http.c): POSTs on libcurl's multi interface, run
+ * by libre's loop; https verified, proxies from the environment,
+ * connections kept alive
+ */
+
+struct whhttp;
+struct whhttp_req;
+
+/** What to send where */
+struct whhttp_prm {
+	const char *url;       /* as url.c accepts it                     */
+	const char *const *hdrv;  /* header lines "Name: value", no CRLF  */
+	size_t hdrc;
+	const char *body;
+	size_t len;
+	uint32_t timeout_ms;   /* connect, send and answer, in all        */
+};
+
+/** The answer's status and what a delivery reads of its headers */
+struct whhttp_answer {
+	uint16_t status;
+	const char *reason;    /* the status line's phrase, may be ""     */
+	struct pl retry_after; /* the header's value; empty: none         */
+};
+
+/* The answer (valid during the call), or an error and why */
+typedef void (whhttp_h)(int err, const char *why,
+			const struct whhttp_answer *ans, void *arg);
+
+int  whhttp_alloc(struct whhttp **httpp, const char *ca);
+int  whhttp_post(struct whhttp_req **reqp, struct whhttp *http,
+		 const struct whhttp_prm *prm, whhttp_h *h, void *arg);
+
 
 struct whpost;
 
@@ -210,14 +245,10 @@ int  whpost_send(struct whpost **wpp, const struct whpost_prm *prm,
 
 struct whdeliver;
 
-/* The DNS client to use now (baresip's may change with the network) */
-typedef struct dnsc *(whdeliver_dnsc_h)(void);
-
 struct whdeliver_prm {
 	struct webhooks *whs;
 	struct evbus *bus;
 	struct evstore *store;
-	whdeliver_dnsc_h *dnsch;
 	const char *ca;        /* CA file for https                       */
 };
 
