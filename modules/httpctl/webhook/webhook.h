@@ -218,27 +218,6 @@ int  whhttp_post(struct whhttp_req **reqp, struct whhttp *http,
 		 const struct whhttp_prm *prm, whhttp_h *h, void *arg);
 
 
-struct whpost;
-
-/** What to send where */
-struct whpost_prm {
-	const char *url;
-	struct dnsc *dnsc;     /* resolves host names (NULL: none)        */
-	struct tls *tls;       /* client context with the CAs (https)     */
-	const char *hdrs;      /* header lines, each ending in CRLF       */
-	const char *body;
-	size_t len;
-	uint32_t timeout_ms;   /* connect, send and answer, in all        */
-};
-
-/* The answer (msg, valid during the call), or an error and why */
-typedef void (whpost_h)(int err, const char *why, const struct http_msg *msg,
-			void *arg);
-
-int  whpost_send(struct whpost **wpp, const struct whpost_prm *prm,
-		 whpost_h *h, void *arg);
-
-
 /*
  * Webhook delivery (deliver.c): the per-endpoint state machine
  */
