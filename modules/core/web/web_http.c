@@ -22,6 +22,8 @@ enum {
 	HDRS_SPACE = 2048,          /* room for the response head         */
 	REQBUF_SIZE = 512,          /* a request's strings, usually       */
 	REQBUF_KEEP = 8192,         /* larger: freed after the request    */
+	REPBUF_SIZE = 1024,         /* a reply's head extras and body ... */
+	REPBUF_KEEP = 65536,        /* ... larger: freed after the reply  */
 	BODY_SIZE = 256,            /* first room for a request body      */
 };
 
@@ -30,10 +32,15 @@ static const size_t NONE = (size_t)-1;  /* a header that is absent */
 
 static void reply_reset(struct web_reply_st *rep)
 {
-	rep->ctype = mem_deref(rep->ctype);
-	rep->hdrs  = mem_deref(rep->hdrs);
-	rep->body  = mem_deref(rep->body);
+	/* a big reply's room is not kept for the next */
+	if (rep->mb && rep->mb->size > REPBUF_KEEP)
+		rep->mb = mem_deref(rep->mb);
+	else if (rep->mb)
+		mbuf_rewind(rep->mb);
+
 	rep->status = 0;
+	rep->has_ctype = false;
+	rep->hdrs = rep->body = 0;
 	rep->head_sent = false;
 }
 
@@ -355,46 +362,22 @@ void web_http_complete(struct web_conn *conn)
 }
 
 
-/* Our "Name: value\r\n" lines into lws's head (a plain scan: this runs
-   for every reply) */
-static int add_hdr_lines(struct lws *wsi, struct mbuf *hdrs,
+/*
+ * Our "Name: value\r\n" lines into lws's head as they are: on HTTP/1.1
+ * (we serve nothing else) this is what lws_add_http_header_by_name()
+ * writes for each, without taking them apart first
+ */
+static int add_hdr_lines(const uint8_t *lines, size_t len,
 			 unsigned char **p, unsigned char *end)
 {
-	const char *line, *stop;
-
-	if (!hdrs)
+	if (!len)
 		return 0;
 
-	line = (const char *)mbuf_buf(hdrs);
-	stop = line + mbuf_get_left(hdrs);
+	if (len + 2 > (size_t)(end - *p))  /* room for the closing CRLF */
+		return EOVERFLOW;
 
-	while (line < stop) {
-		const char *eol = memchr(line, '\r', stop - line);
-		const char *colon = memchr(line, ':', stop - line);
-		const char *val;
-		char nm[64];
-		size_t nlen;
-
-		if (!eol || eol + 1 >= stop || eol[1] != '\n' || !colon ||
-		    colon > eol)
-			return EBADMSG;
-
-		nlen = colon - line;
-		if (nlen + 2 > sizeof(nm))
-			return EOVERFLOW;
-		memcpy(nm, line, nlen + 1);  /* with the ':' */
-		nm[nlen + 1] = '\0';
-
-		for (val = colon + 1; val < eol && *val == ' '; val++)
-			;
-
-		if (lws_add_http_header_by_name(wsi, (unsigned char *)nm,
-						(const unsigned char *)val,
-						(int)(eol - val), p, end))
-			return ENOMEM;
-
-		line = eol + 2;
-	}
+	memcpy(*p, lines, len);
+	*p += len;
 
 	return 0;
 }
@@ -409,36 +392,24 @@ int web_http_write_now(struct web_conn *conn, uint16_t status,
 	unsigned char *start = head + LWS_PRE, *p = start;
 	unsigned char *end = head + sizeof(head) - 1;
 	size_t blen = strlen(body);
-	struct mbuf *mb;
 	int err = 0;
-
-	mb = hdrs ? mbuf_alloc(strlen(hdrs)) : NULL;
-	if (mb) {
-		(void)mbuf_write_str(mb, hdrs);
-		mb->pos = 0;
-	}
 
 	if (lws_add_http_common_headers(wsi, status, "application/json",
 					blen, &p, end) ||
-	    add_hdr_lines(wsi, mb, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end)) {
-		err = EPROTO;
-		goto out;
-	}
+	    add_hdr_lines((const uint8_t *)hdrs, str_len(hdrs), &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return EPROTO;
 
 	b = mem_alloc(LWS_PRE + blen, NULL);
-	if (!b) {
-		err = ENOMEM;
-		goto out;
-	}
+	if (!b)
+		return ENOMEM;
+
 	memcpy(b + LWS_PRE, body, blen);
 	if (lws_write(wsi, b + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL) !=
 	    (int)blen)
 		err = EPIPE;
 	mem_deref(b);
 
- out:
-	mem_deref(mb);
 	return err;
 }
 
@@ -449,6 +420,7 @@ int web_http_writeable(struct web_conn *conn)
 	struct lws *wsi = conn->wsi;
 	struct web_reply_st *rep = &conn->rep;
 	uint8_t buf[LWS_PRE + WRITE_CHUNK];
+	struct mbuf *mb;
 	size_t left, n;
 	bool final;
 
@@ -456,20 +428,24 @@ int web_http_writeable(struct web_conn *conn)
 	if (!rep->status)
 		return 0;  /* a spurious writable: nothing queued */
 
+	mb = rep->mb;
+
 	if (!rep->head_sent) {
 		uint8_t head[LWS_PRE + HDRS_SPACE];
 		unsigned char *start = head + LWS_PRE, *p = start;
 		unsigned char *end = head + sizeof(head) - 1;
-		size_t blen = rep->body ? rep->body->end : 0;
+		const char *ctype = rep->has_ctype ? (char *)mb->buf : NULL;
+		size_t blen = mb ? mb->end - rep->body : 0;
 
-		if (lws_add_http_common_headers(wsi, rep->status, rep->ctype,
+		if (lws_add_http_common_headers(wsi, rep->status, ctype,
 						blen, &p, end))
 			return -1;
 		if (conn->close_after &&
 		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
 				(const unsigned char *)"close", 5, &p, end))
 			return -1;
-		if (add_hdr_lines(wsi, rep->hdrs, &p, end))
+		if (mb && add_hdr_lines(mb->buf + rep->hdrs,
+					rep->body - rep->hdrs, &p, end))
 			return -1;
 		if (lws_finalize_http_header(wsi, &p, end))
 			return -1;
@@ -481,7 +457,7 @@ int web_http_writeable(struct web_conn *conn)
 		   on h2, which we do not serve) */
 		if (blen <= (size_t)(end - p)) {
 			if (blen)
-				memcpy(p, rep->body->buf, blen);
+				memcpy(p, mb->buf + rep->body, blen);
 			p += blen;
 		}
 		else {
@@ -492,21 +468,22 @@ int web_http_writeable(struct web_conn *conn)
 		    != p - start)
 			return -1;
 
-		if (blen || !rep->body || !rep->body->end)
+		if (blen || !mb || mb->end == rep->body)
 			goto done;
 
+		mb->pos = rep->body;
 		web_conn_want_write(conn);
 		return 0;
 	}
 
-	left = mbuf_get_left(rep->body);
+	left = mbuf_get_left(mb);
 	n = min(left, (size_t)WRITE_CHUNK);
 	final = (n == left);
-	memcpy(buf + LWS_PRE, mbuf_buf(rep->body), n);
+	memcpy(buf + LWS_PRE, mbuf_buf(mb), n);
 	if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL
 					       : LWS_WRITE_HTTP) != (int)n)
 		return -1;
-	mbuf_advance(rep->body, n);
+	mbuf_advance(mb, n);
 
 	if (!final) {
 		web_conn_want_write(conn);
@@ -542,7 +519,8 @@ int web_http_writeable(struct web_conn *conn)
  *
  * @param conn    Connection
  * @param status  HTTP status code
- * @param hdrs    Extra header lines, each "Name: value\r\n", or NULL
+ * @param hdrs    Extra header lines, each "Name: value\r\n" (sent as
+ *                they are), or NULL
  * @param ctype   Content type of the body, or NULL for no body
  * @param fmt     Body format string (libre's re_printf conversions)
  *
@@ -567,6 +545,7 @@ int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
 	       const char *ctype, const char *fmt, va_list ap)
 {
 	struct web_reply_st *rep;
+	struct mbuf *mb;
 	int err = 0;
 
 	if (!conn || !status)
@@ -581,29 +560,30 @@ int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
 
 	rep->status = status;
 
-	if (ctype)
-		err = str_dup(&rep->ctype, ctype);
-
-	if (!err && str_isset(hdrs)) {
-		rep->hdrs = mbuf_alloc(strlen(hdrs));
-		if (!rep->hdrs)
+	if (!rep->mb) {
+		rep->mb = mbuf_alloc(REPBUF_SIZE);
+		if (!rep->mb) {
 			err = ENOMEM;
-		else
-			err = mbuf_write_str(rep->hdrs, hdrs);
-		if (rep->hdrs)
-			rep->hdrs->pos = 0;
+			goto out;
+		}
+	}
+	mb = rep->mb;
+
+	if (ctype) {
+		err = mbuf_write_mem(mb, (const uint8_t *)ctype,
+				     strlen(ctype) + 1);
+		rep->has_ctype = true;
 	}
 
-	if (!err && fmt) {
-		rep->body = mbuf_alloc(256);
-		if (!rep->body)
-			err = ENOMEM;
-		else
-			err = mbuf_vprintf(rep->body, fmt, ap);
-		if (rep->body)
-			rep->body->pos = 0;
-	}
+	rep->hdrs = mb->end;
+	if (!err && hdrs)
+		err = mbuf_write_str(mb, hdrs);
 
+	rep->body = mb->end;
+	if (!err && fmt)
+		err = mbuf_vprintf(mb, fmt, ap);
+
+ out:
 	if (err) {
 		reply_reset(rep);
 		conn->close_after = true;

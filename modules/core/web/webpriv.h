@@ -38,12 +38,17 @@ struct web {
 };
 
 
-/** The HTTP reply waiting to be written */
+/**
+ * The HTTP reply waiting to be written: in one buffer the connection
+ * keeps from one reply to the next, its content type (NUL-terminated),
+ * its extra header lines, then its body, whose write position is pos
+ */
 struct web_reply_st {
 	uint16_t status;
-	char *ctype;
-	struct mbuf *hdrs;          /* "name: value\r\n" lines           */
-	struct mbuf *body;
+	struct mbuf *mb;            /* ctype, header lines, body          */
+	bool has_ctype;             /* mb starts with the content type    */
+	size_t hdrs;                /* where the header lines start       */
+	size_t body;                /* where the body starts (to mb->end) */
 	bool head_sent;
 };
 
