@@ -55,6 +55,7 @@ struct call {
 };
 
 
+static const char no_store[] = "Cache-Control: no-store\r\n";
 static const char cors_methods[] = "GET, POST, DELETE, OPTIONS";
 static const char cors_headers[] = "Authorization, Content-Type";
 
@@ -337,27 +338,66 @@ static bool reply_claim(struct api_req *req)
 }
 
 
-/* An API reply: no-store, CORS for a listed origin, then xhdrs */
-static int reply_send(struct api_req *req, uint16_t status,
-		      const char *xhdrs, const char *ctype,
-		      const char *body)
+/*
+ * An API reply: no-store, CORS for a listed origin, then xhdrs; the body
+ * printed straight into the reply
+ */
+static int reply_vsend(struct api_req *req, uint16_t status,
+		       const char *xhdrs, const char *ctype,
+		       const char *fmt, va_list ap)
 {
+	const char *origin = req->wr->origin;
 	char *hdrs = NULL;
 	int err;
 
 	if (!reply_claim(req))
 		return EALREADY;
 
-	err = re_sdprintf(&hdrs, "Cache-Control: no-store\r\n%H%s",
-			  cors_print, req, xhdrs ? xhdrs : "");
-	if (err)
-		return err;
+	/* the usual reply, with neither, needs no header string made */
+	if (xhdrs || (origin && auth_origin_listed(req->api->auth, origin))) {
+		err = re_sdprintf(&hdrs, "%s%H%s", no_store, cors_print, req,
+				  xhdrs ? xhdrs : "");
+		if (err)
+			return err;
+	}
 
-	err = web_reply(req->wr->conn, status, hdrs, ctype,
-			body ? "%s" : NULL, body);
+	err = web_vreply(req->wr->conn, status, hdrs ? hdrs : no_store,
+			 ctype, fmt, ap);
 	mem_deref(hdrs);
 
 	return err;
+}
+
+
+static int reply_send(struct api_req *req, uint16_t status,
+		      const char *xhdrs, const char *ctype,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = reply_vsend(req, status, xhdrs, ctype, fmt, ap);
+	va_end(ap);
+
+	return err;
+}
+
+
+/* jansson's output handed on as it comes */
+static int dump_handler(const char *buf, size_t size, void *arg)
+{
+	struct re_printf *pf = arg;
+
+	return pf->vph(buf, size, pf->arg) ? -1 : 0;
+}
+
+
+/* A JSON value, compact (a re_printf handler for %H) */
+static int json_print(struct re_printf *pf, const json_t *json)
+{
+	return json_dump_callback(json, dump_handler, pf,
+				  JSON_COMPACT | JSON_ENCODE_ANY) ? ENOMEM : 0;
 }
 
 
@@ -372,7 +412,6 @@ static int reply_send(struct api_req *req, uint16_t status,
  */
 int api_reply(struct api_req *req, uint16_t status, json_t *body)
 {
-	char *s = NULL;
 	int err;
 
 	if (!req || !body) {
@@ -380,14 +419,9 @@ int api_reply(struct api_req *req, uint16_t status, json_t *body)
 		return EINVAL;
 	}
 
-	err = jx_dumps(&s, body);
+	err = reply_send(req, status, NULL, "application/json", "%H",
+			 json_print, body);
 	json_decref(body);
-	if (err)
-		return api_error(req, 500, "internal_error",
-				 "could not encode the reply");
-
-	err = reply_send(req, status, NULL, "application/json", s);
-	mem_deref(s);
 
 	return err;
 }
@@ -397,7 +431,6 @@ int api_reply(struct api_req *req, uint16_t status, json_t *body)
 int api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
 		   const char *fmt, ...)
 {
-	char *s = NULL;
 	va_list ap;
 	int err;
 
@@ -405,13 +438,8 @@ int api_reply_text(struct api_req *req, uint16_t status, const char *ctype,
 		return EINVAL;
 
 	va_start(ap, fmt);
-	err = re_vsdprintf(&s, fmt, ap);
+	err = reply_vsend(req, status, NULL, ctype, fmt, ap);
 	va_end(ap);
-	if (err)
-		return err;
-
-	err = reply_send(req, status, NULL, ctype, s);
-	mem_deref(s);
 
 	return err;
 }
@@ -461,24 +489,19 @@ static int error_send(struct api_req *req, uint16_t status,
 		      const char *xhdrs, const char *code,
 		      const char *fmt, va_list ap)
 {
-	char *msg = NULL, *s = NULL;
+	char *msg = NULL;
 	int err;
 
 	err = re_vsdprintf(&msg, fmt, ap);
 	if (err)
 		return err;
 
-	err = re_sdprintf(&s, "%H", errbody_print,
-			  &(struct errbody){code, msg});
-
 	debug("api: %s %s -> %u %s: %s\n", req->wr->met, req->wr->path,
 	      status, code, msg);
 
-	if (!err)
-		err = reply_send(req, status, xhdrs, "application/json", s);
-
+	err = reply_send(req, status, xhdrs, "application/json", "%H",
+			 errbody_print, &(struct errbody){code, msg});
 	mem_deref(msg);
-	mem_deref(s);
 
 	return err;
 }
