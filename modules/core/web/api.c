@@ -24,10 +24,17 @@ enum {
 	SEG_MAX = 12,          /* path segments we match */
 };
 
+/* A path split at '/' */
+struct segs {
+	struct pl v[SEG_MAX];
+	size_t c;
+};
+
 struct route {
 	struct le le;
 	char *met;
 	char *pattern;
+	struct segs segs;      /* the pattern split, once        */
 	unsigned flags;
 	api_h *h;
 	void *arg;
@@ -36,12 +43,6 @@ struct route {
 struct api {
 	struct list routel;
 	struct auth *auth;
-};
-
-/* A path split at '/' */
-struct segs {
-	struct pl v[SEG_MAX];
-	size_t c;
 };
 
 /* A request as the router keeps it: what the handler sees, and the
@@ -58,6 +59,40 @@ struct call {
 static const char no_store[] = "Cache-Control: no-store\r\n";
 static const char cors_methods[] = "GET, POST, DELETE, OPTIONS";
 static const char cors_headers[] = "Authorization, Content-Type";
+
+
+static void segs_split(struct segs *s, const char *path)
+{
+	const char *p = path;
+
+	s->c = 0;
+	while (*p == '/' && s->c < SEG_MAX) {
+		const char *end = strchr(p + 1, '/');
+		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
+
+		/* a trailing slash adds no segment */
+		if (!len && !end)
+			break;
+
+		s->v[s->c].p = p + 1;
+		s->v[s->c].l = len;
+		s->c++;
+
+		if (!end)
+			return;
+		p = end;
+	}
+
+	/* more segments than any route has: match nothing */
+	if (*p == '/' && p[1])
+		s->c = SEG_MAX + 1;
+}
+
+
+static bool seg_is_param(const struct pl *seg)
+{
+	return seg->l > 2 && seg->p[0] == '{' && seg->p[seg->l - 1] == '}';
+}
 
 
 static void route_destructor(void *arg)
@@ -142,6 +177,12 @@ int api_route(struct api *api, const char *met, const char *pattern,
 		return err;
 	}
 
+	segs_split(&rt->segs, rt->pattern);
+	if (rt->segs.c > SEG_MAX) {
+		mem_deref(rt);
+		return EINVAL;
+	}
+
 	list_append(&api->routel, &rt->le, rt);
 
 	return 0;
@@ -167,40 +208,6 @@ void api_unroute_arg(struct api *api, const void *arg)
 }
 
 
-static void segs_split(struct segs *s, const char *path)
-{
-	const char *p = path;
-
-	s->c = 0;
-	while (*p == '/' && s->c < SEG_MAX) {
-		const char *end = strchr(p + 1, '/');
-		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
-
-		/* a trailing slash adds no segment */
-		if (!len && !end)
-			break;
-
-		s->v[s->c].p = p + 1;
-		s->v[s->c].l = len;
-		s->c++;
-
-		if (!end)
-			return;
-		p = end;
-	}
-
-	/* more segments than any route has: match nothing */
-	if (*p == '/' && p[1])
-		s->c = SEG_MAX + 1;
-}
-
-
-static bool seg_is_param(const struct pl *seg)
-{
-	return seg->l > 2 && seg->p[0] == '{' && seg->p[seg->l - 1] == '}';
-}
-
-
 static struct call *call_of(const struct api_req *req)
 {
 	return (struct call *)req;
@@ -211,32 +218,32 @@ static struct call *call_of(const struct api_req *req)
 static bool route_match(const struct route *rt, const struct segs *path,
 			struct call *call)
 {
-	struct segs pat;
+	const struct segs *pat = &rt->segs;
 	size_t i;
 
-	segs_split(&pat, rt->pattern);
-	if (pat.c != path->c)
+	/* a path longer than any route (SEG_MAX + 1) matches none */
+	if (pat->c != path->c)
 		return false;
 
-	for (i = 0; i < pat.c; i++) {
-		if (seg_is_param(&pat.v[i])) {
+	for (i = 0; i < pat->c; i++) {
+		if (seg_is_param(&pat->v[i])) {
 			if (!path->v[i].l)
 				return false;
 			continue;
 		}
-		if (pl_cmp(&pat.v[i], &path->v[i]))
+		if (pl_cmp(&pat->v[i], &path->v[i]))
 			return false;
 	}
 
 	if (!call)
 		return true;
 
-	for (i = 0; i < pat.c && call->paramc < API_PARAM_MAX; i++) {
-		if (!seg_is_param(&pat.v[i]))
+	for (i = 0; i < pat->c && call->paramc < API_PARAM_MAX; i++) {
+		if (!seg_is_param(&pat->v[i]))
 			continue;
 
 		/* names point into the pattern: "{call}" -> "call" */
-		call->pnamev[call->paramc] = pat.v[i].p + 1;
+		call->pnamev[call->paramc] = pat->v[i].p + 1;
 		if (pl_strdup(&call->paramv[call->paramc], &path->v[i]))
 			return false;
 		call->paramc++;
@@ -581,6 +588,7 @@ static void preflight(struct api_req *req)
 }
 
 
+/* "application/json", any parameters after it */
 static bool ctype_is_json(const char *ctype)
 {
 	struct pl type;
@@ -588,8 +596,8 @@ static bool ctype_is_json(const char *ctype)
 	if (!ctype)
 		return false;
 
-	if (re_regex(ctype, strlen(ctype), "[ \t]*[^ \t;]+", NULL, &type))
-		return false;
+	type.p = ctype + strspn(ctype, " \t");
+	type.l = strcspn(type.p, " \t;");
 
 	return 0 == pl_strcasecmp(&type, "application/json");
 }

@@ -149,6 +149,30 @@ static bool tokens_match(const struct auth *auth, const char *given,
 }
 
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+
+static const char *skip_blank(const char *p)
+{
+	while (is_blank(*p))
+		++p;
+
+	return p;
+}
+
+
+static const char *skip_word(const char *p)
+{
+	while (*p && !is_blank(*p))
+		++p;
+
+	return p;
+}
+
+
 /**
  * Check an Authorization header
  *
@@ -160,12 +184,23 @@ static bool tokens_match(const struct auth *auth, const char *given,
 bool auth_bearer_ok(const struct auth *auth, const char *authz)
 {
 	struct pl scheme, token;
+	const char *p = authz;
 
 	if (!auth || !authz)
 		return false;
 
-	if (re_regex(authz, strlen(authz), "[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*",
-		     NULL, &scheme, NULL, &token, NULL))
+	/* "<scheme> <token>", blanks around (a scan: this runs for every
+	   request) */
+	p = skip_blank(p);
+	scheme.p = p;
+	p = skip_word(p);
+	scheme.l = p - scheme.p;
+	if (!scheme.l || !is_blank(*p))
+		return false;
+
+	token.p = skip_blank(p);
+	token.l = skip_word(token.p) - token.p;
+	if (!token.l)
 		return false;
 
 	if (pl_strcasecmp(&scheme, "Bearer"))

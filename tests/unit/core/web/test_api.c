@@ -261,6 +261,14 @@ static void routes_and_params(void **state)
 	    NULL, NULL);
 	assert_int_equal(404, rep.status);
 
+	/* deeper than any route may be */
+	run(f, "GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13", NULL, NULL, NULL,
+	    NULL, NULL);
+	assert_int_equal(404, rep.status);
+	assert_int_equal(EINVAL, api_route(f->api, "GET",
+					   "/1/2/3/4/5/6/7/8/9/10/11/12/13",
+					   0, h_get, NULL));
+
 	run(f, "PUT", "/api/v1/calls/x", NULL, "Bearer tok", NULL, NULL,
 	    NULL);
 	assert_int_equal(405, rep.status);
@@ -312,6 +320,14 @@ static void json_bodies(void **state)
 	    NULL);
 	assert_int_equal(201, rep.status);
 	assert_int_equal(0, json_object_size(seen_body));
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    " Application/JSON;charset=utf-8", "{\"line\":\"101\"}");
+	assert_int_equal(201, rep.status);
+
+	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
+	    "application/jsonx", "{\"line\":\"100\"}");
+	assert_int_equal(415, rep.status);
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "text/plain", "{\"line\":\"100\"}");

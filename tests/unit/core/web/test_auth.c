@@ -20,10 +20,13 @@ static void bearer_accepts_only_configured_tokens(void **state)
 	assert_true(auth_bearer_ok(auth, "Bearer s3cret-token"));
 	assert_true(auth_bearer_ok(auth, "bearer second"));
 	assert_true(auth_bearer_ok(auth, "Bearer   second  "));
+	assert_true(auth_bearer_ok(auth, "\tBearer\tsecond\t"));
 
 	assert_false(auth_bearer_ok(auth, NULL));
 	assert_false(auth_bearer_ok(auth, ""));
 	assert_false(auth_bearer_ok(auth, "Bearer"));
+	assert_false(auth_bearer_ok(auth, "Bearer \t "));
+	assert_false(auth_bearer_ok(auth, "Bearers3cret-token"));
 	assert_false(auth_bearer_ok(auth, "Bearer s3cret-toke"));
 	assert_false(auth_bearer_ok(auth, "Bearer s3cret-tokenX"));
 	assert_false(auth_bearer_ok(auth, "Basic s3cret-token"));
