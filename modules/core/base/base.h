@@ -28,6 +28,7 @@ int sptime_fmt(char *buf, size_t sz, uint64_t unix_ms);
 json_t *jx_str(const char *s);
 json_t *jx_time(uint64_t unix_ms);
 int jx_dumps(char **strp, const json_t *json);
+int jx_print(struct re_printf *pf, const json_t *json);
 
 
 /*

@@ -49,3 +49,31 @@ int jx_dumps(char **strp, const json_t *json)
 
 	return err;
 }
+
+
+/* jansson's output handed on as it comes */
+static int dump_handler(const char *buf, size_t size, void *arg)
+{
+	struct re_printf *pf = arg;
+
+	return pf->vph(buf, size, pf->arg) ? -1 : 0;
+}
+
+
+/**
+ * Print a JSON value compactly, as jx_dumps() would, with no string in
+ * between (a re_printf handler for %H)
+ *
+ * @param pf    Print handler
+ * @param json  Value to print
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int jx_print(struct re_printf *pf, const json_t *json)
+{
+	if (!pf || !json)
+		return EINVAL;
+
+	return json_dump_callback(json, dump_handler, pf,
+				  JSON_COMPACT | JSON_ENCODE_ANY) ? ENOMEM : 0;
+}

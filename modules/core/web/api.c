@@ -391,23 +391,6 @@ static int reply_send(struct api_req *req, uint16_t status,
 }
 
 
-/* jansson's output handed on as it comes */
-static int dump_handler(const char *buf, size_t size, void *arg)
-{
-	struct re_printf *pf = arg;
-
-	return pf->vph(buf, size, pf->arg) ? -1 : 0;
-}
-
-
-/* A JSON value, compact (a re_printf handler for %H) */
-static int json_print(struct re_printf *pf, const json_t *json)
-{
-	return json_dump_callback(json, dump_handler, pf,
-				  JSON_COMPACT | JSON_ENCODE_ANY) ? ENOMEM : 0;
-}
-
-
 /**
  * Answer with a JSON body
  *
@@ -427,7 +410,7 @@ int api_reply(struct api_req *req, uint16_t status, json_t *body)
 	}
 
 	err = reply_send(req, status, NULL, "application/json", "%H",
-			 json_print, body);
+			 jx_print, body);
 	json_decref(body);
 
 	return err;

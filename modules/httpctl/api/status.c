@@ -16,27 +16,25 @@ static void get_status(struct api_req *req, void *arg)
 	struct httpctl *ctl = arg;
 	json_t *lines = api_lines_list(ctl);
 	json_t *calls = api_calls_list(ctl->calls, false);
-	json_t *st;
 
-	st = json_pack("{s:s, s:s, s:I, s:O, s:O, s:I}",
-		       "version", SIPPHONE_VERSION,
-		       "baresip", SIPPHONE_BARESIP_VERSION,
-		       "uptime_ms",
-		       (json_int_t)(sptime_now_ms() - ctl->core->start_ms),
-		       "lines", json_object_get(lines, "lines"),
-		       "calls", json_object_get(calls, "calls"),
-		       "last_event_seq",
-		       (json_int_t)evbus_last_seq(ctl->core->bus));
+	/* a fixed shape around the two lists: printed, not built (the
+	   object and its serialisation were half of a request's CPU) */
+	if (!lines || !calls)
+		api_error(req, 500, "internal_error", "out of memory");
+	else
+		api_reply_text(req, 200, "application/json",
+			       "{\"version\":\"%s\",\"baresip\":\"%s\","
+			       "\"uptime_ms\":%lld,\"lines\":%H,\"calls\":%H,"
+			       "\"last_event_seq\":%lld}",
+			       SIPPHONE_VERSION, SIPPHONE_BARESIP_VERSION,
+			       (long long)(sptime_now_ms() -
+					   ctl->core->start_ms),
+			       jx_print, json_object_get(lines, "lines"),
+			       jx_print, json_object_get(calls, "calls"),
+			       (long long)evbus_last_seq(ctl->core->bus));
 
 	json_decref(lines);
 	json_decref(calls);
-
-	if (!st) {
-		api_error(req, 500, "internal_error", "out of memory");
-		return;
-	}
-
-	api_reply(req, 200, st);
 }
 
 
