@@ -44,9 +44,9 @@
  * /etc/hosts, and an IPv6 fallback would have to be written here again.
  *
  * One timer bounds each POST: connect (with the lookup, the proxy and
- * TLS), send and the answer's headers, in all (15 s, set by the caller).
- * The answer's body is read and dropped, up to BODY_MAX; a longer one
- * is cut short (its connection is closed), its status stands.
+ * TLS), send and the answer, in all (15 s, set by the caller). The
+ * answer's body is read and dropped, up to BODY_MAX; a longer one is cut
+ * short (its connection is closed), its status stands.
  *
  * Threads: main thread only, but for curl's lookup threads above.
  */
@@ -60,13 +60,15 @@
 
 enum {
 	CONN_CACHE = 16,       /* idle connections kept, all hosts     */
-	CONN_IDLE_S = 60,      /* an idle connection is reused within  */
-	CONN_LIFE_S = 600,     /* a connection is reused within        */
+	CONN_IDLE_S = 60,      /* reused within this of its last use   */
+	CONN_LIFE_S = 600,     /* ... and of its opening               */
 	BODY_MAX = 65536,      /* answer body read, at most            */
 	REASON_MAX = 64,
 	RETRY_AFTER_MAX = 64,
 };
 
+/* The client and all below: main thread only (curl's lookup threads
+   touch none of it) */
 struct whhttp {
 	CURLM *multi;
 	struct tmr tmr;        /* curl's next timeout                  */

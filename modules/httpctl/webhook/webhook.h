@@ -1,5 +1,6 @@
 /**
- * @file webhook.h  Webhooks: endpoints, the durable outbox, signing, retries, delivery
+ * @file webhook.h  Webhooks: endpoints, filters, the durable outbox, signing,
+ *                  retries, delivery and its HTTP client
  *
  * Threads: main thread only.
  */
