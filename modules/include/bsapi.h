@@ -222,11 +222,9 @@ int  cmd_register(struct commands *commands, const struct cmd *cmdv,
 void cmd_unregister(struct commands *commands, const struct cmd *cmdv);
 
 
-/* Network: baresip's DNS client follows the system's name servers */
+/* Network: the addresses baresip found for this machine */
 struct network;
-struct dnsc;
 
-struct dnsc *net_dnsc(const struct network *net);
 const struct sa *net_laddr_af(const struct network *net, int af);
 
 
