@@ -1,5 +1,6 @@
 /**
- * @file stubs.c  Stand-ins for baresip's log functions in unit tests
+ * @file stubs.c  Stand-ins for baresip's log functions in unit tests, and
+ *                the libre fixtures
  *
  * Our code logs through baresip (which the test binaries do not load);
  * these print to stderr with libre's formatter so %m, %r, %J still work.
@@ -60,4 +61,23 @@ void warning(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog_stderr("warning", fmt, ap);
 	va_end(ap);
+}
+
+
+/** A group setup: libre initialised (timers, main loop) */
+int unit_libre_setup(void **state)
+{
+	(void)state;
+
+	return libre_init();
+}
+
+
+/** The group teardown matching unit_libre_setup() */
+int unit_libre_teardown(void **state)
+{
+	(void)state;
+	libre_close();
+
+	return 0;
 }

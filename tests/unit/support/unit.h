@@ -12,3 +12,9 @@
 #include <string.h>
 #include <stdlib.h>
 #include <cmocka.h>
+
+
+/* Group fixtures for tests that need libre's main loop and timers
+   (stubs.c) */
+int unit_libre_setup(void **state);
+int unit_libre_teardown(void **state);

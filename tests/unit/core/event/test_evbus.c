@@ -29,21 +29,6 @@ static void seen_handler(const struct evbus_event *ev, void *arg)
 }
 
 
-static int setup(void **state)
-{
-	(void)state;
-	return libre_init();
-}
-
-
-static int teardown(void **state)
-{
-	(void)state;
-	libre_close();
-	return 0;
-}
-
-
 static void publish_numbers_and_delivers_in_order(void **state)
 {
 	struct evstore *store = NULL;
@@ -208,5 +193,6 @@ int main(void)
 		cmocka_unit_test(corrupt_store_is_moved_aside),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_libre_setup,
+				      unit_libre_teardown);
 }

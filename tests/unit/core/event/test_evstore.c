@@ -46,21 +46,6 @@ static bool walk_handler(const struct evbus_event *ev, void *arg)
 }
 
 
-static int setup(void **state)
-{
-	(void)state;
-	return libre_init();
-}
-
-
-static int teardown(void **state)
-{
-	(void)state;
-	libre_close();
-	return 0;
-}
-
-
 static void publish(struct evbus *bus, const char *type)
 {
 	assert_int_equal(0, evbus_publish(bus, type, json_object()));
@@ -166,5 +151,6 @@ int main(void)
 		cmocka_unit_test(each_refuses_a_walk_inside_a_walk),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_libre_setup,
+				      unit_libre_teardown);
 }
