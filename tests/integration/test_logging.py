@@ -26,7 +26,7 @@ def test_config_level_and_runtime_changes(service_factory):
     assert api_ok(svc, "GET", "/api/v1/lines/100")["registered"]
     bad_register(svc)
     svc.wait_log(r"httpctl: bad REGISTER from", since=since)
-    assert "line 100 registered" not in svc._log_from(since)
+    assert "line 100 registered" not in svc.log_from(since)
 
     # debug: SIP messages in full
     assert api_ok(svc, "POST", "/api/v1/log", {"level": "debug"}) == {
@@ -44,7 +44,7 @@ def test_config_level_and_runtime_changes(service_factory):
     register(svc, "102")
     bad_register(svc)
     assert api_ok(svc, "GET", "/api/v1/lines/102")["registered"]
-    assert svc._log_from(since) == ""
+    assert svc.log_from(since) == ""
 
     # the console sets it too
     since = svc.log_size()

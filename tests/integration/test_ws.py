@@ -175,16 +175,6 @@ def send_fragments(ws, opcode, parts):
         ws._sock.sendall(frames)
 
 
-def log_since(service, offset):
-    """The service log from a byte offset (a log_size()) on."""
-    try:
-        with open(service.log_path, "rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
 def second_socket_works(service, line=None):
     ws = service.ws({"audio": "none"})
     try:
@@ -683,7 +673,7 @@ def test_client_that_stops_reading_is_closed_others_undisturbed(
             time.sleep(1.0)
             now = time.monotonic()
             samples.append((now, len(good.binaries)))
-            text = log_since(service, log0)
+            text = service.log_from(log0)
             if decided is None and stall_rx.search(text):
                 decided = now - t0
             rel = closed_rx.search(text)

@@ -169,7 +169,7 @@ class Service(procs.Child):
                                 self.log_path, cwd=str(self.modules_dir))
 
         def healthy():
-            if "Address already in use" in self._log_from(log_start):
+            if "Address already in use" in self.log_from(log_start):
                 raise PortBusy("a port is in use\n--- log:\n%s"
                                % self.log_tail())
             if self.proc.poll() is not None:
@@ -233,7 +233,8 @@ class Service(procs.Child):
             raise TimeoutError("%s in the service log\n--- log:\n%s"
                                % (exc, self.log_tail())) from None
 
-    def _log_from(self, offset):
+    def log_from(self, offset):
+        """The log from a byte offset (a log_size()) on."""
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(offset)
