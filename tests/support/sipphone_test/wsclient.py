@@ -255,6 +255,13 @@ class WSClient:
                 self.binaries.append(data)
             self._cond.notify_all()
 
+    def clear(self):
+        """Forget the messages received so far (a long run's buffers
+        would grow for ever); indexes start again at 0."""
+        with self._cond:
+            self.texts.clear()
+            self.binaries.clear()
+
     def mark(self):
         """(text index, binary index) for the since= arguments."""
         with self._cond:
