@@ -1,5 +1,6 @@
 /**
- * @file base.h  The core's small tools: time, JSON, API errors, ids, query strings
+ * @file base.h  The core's small tools: time, JSON, API errors, UTF-8, ids,
+ *               query strings
  *
  * Part of sipphone.h, which includes libre, jansson and bsapi.h first:
  * include that.
@@ -47,6 +48,15 @@ int sp_err_set(struct sp_err *err, uint16_t status, const char *code,
 	       const char *fmt, ...);
 int sp_err_json(struct re_printf *pf, const char *code, const char *msg);
 int sp_err_print(struct re_printf *pf, const struct sp_err *err);
+
+
+/*
+ * UTF-8 (utf8.c): strings from the network made valid where they enter
+ */
+
+size_t utf8_len(const uint8_t *s, size_t n);
+int utf8_clean(char **dstp, const char *s, size_t n);
+json_t *utf8_json(const char *s);
 
 
 /*

@@ -48,42 +48,6 @@ int sp_err_set(struct sp_err *err, uint16_t status, const char *code,
 }
 
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	else if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-
-	if (len > n)
-		return 0;
-
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-
-	/* overlong forms, surrogates and beyond U+10FFFF are not UTF-8 */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-
-	return len;
-}
-
-
 /*
  * A JSON string's contents, escaped as jansson escapes them (", \ and
  * control characters; UTF-8 as it is), so an error reads the same
