@@ -11,15 +11,29 @@
  * Events: line.registered when a line becomes registered or its contact
  * or source moves; line.unregistered (reason "unregister" or "expired").
  * A plain refresh publishes nothing.
+ *
+ * Ownership, without credentials: a live binding is changed or removed
+ * only by a REGISTER from the address it registered from (the IP: an
+ * HT802 that reboots may register from another port), unless the
+ * REGISTER proved itself with credentials. Anyone else is refused until
+ * the binding expires or its owner unregisters it: the refusal is
+ * logged and published as line.takeover_refused, at most once a minute
+ * per line and address, so that a flood of attempts does not flood the
+ * event log.
  */
 
 #include "sipphone.h"
 #include "sip/sip.h"
 
 
+enum {
+	REFUSED_QUIET_MS = 60000,  /* one takeover event per line, address */
+};
+
 struct lines {
 	struct list linel;     /* struct line, sorted by id */
 	struct evbus *bus;     /* where line events go, may be NULL */
+	uint64_t refused;      /* takeovers refused since start */
 };
 
 
@@ -124,6 +138,55 @@ static void publish_unregistered(struct line *line, const char *reason)
 }
 
 
+/*
+ * Someone else asks to change a live binding: refuse. Said once a
+ * minute per line and address; the count keeps every one.
+ */
+static int refuse(struct line *line, const struct sa *src, const char *what)
+{
+	uint64_t now = tmr_jiffies();
+	json_t *data;
+	char buf[64];
+
+	++line->lines->refused;
+
+	if (sa_cmp(&line->refused_src, src, SA_ADDR) &&
+	    line->refused_at && now - line->refused_at < REFUSED_QUIET_MS) {
+		debug("httpctl: line %s: %s from %J refused again\n",
+		      line->id, what, src);
+		return EPERM;
+	}
+
+	line->refused_src = *src;
+	line->refused_at = now;
+
+	warning("httpctl: line %s: %s from %J refused: the line is"
+		" registered from %J\n", line->id, what, src, &line->src);
+
+	if (re_snprintf(buf, sizeof(buf), "%J", src) < 0)
+		return EPERM;
+
+	data = json_pack("{s:s, s:s}", "line", line->id, "source", buf);
+	if (!data) {
+		warning("httpctl: line %s: event not built\n", line->id);
+		return EPERM;
+	}
+
+	publish(line->lines, "line.takeover_refused", data);
+
+	return EPERM;
+}
+
+
+/* May a request from src change this line's binding? */
+static bool owner_is(const struct line *line, const struct sa *src,
+		     bool authenticated)
+{
+	return !line->registered || authenticated ||
+		sa_cmp(&line->src, src, SA_ADDR);
+}
+
+
 static void line_unregister(struct line *line)
 {
 	tmr_cancel(&line->tmr);
@@ -205,6 +268,39 @@ static uint16_t uri_port(const struct uri *uri, enum sip_transp tp)
 
 
 /*
+ * The URI parameters without maddr: libre sends a request to a URI's
+ * maddr rather than its host, and the INVITE (and the call's audio
+ * with it) must go to the phone, nowhere else
+ */
+static int params_print(struct re_printf *pf, const struct pl *params)
+{
+	const char *p = params->p, *end = params->p + params->l;
+	int err = 0;
+
+	/* params is ";a=b;c..." as uri_decode() leaves it */
+	while (p < end && !err) {
+		const char *q = p + 1;
+		struct pl name;
+
+		while (q < end && *q != ';')
+			++q;
+
+		name.p = p + 1;
+		name.l = 0;
+		while (name.p + name.l < q && name.p[name.l] != '=')
+			++name.l;
+
+		if (pl_strcasecmp(&name, "maddr"))
+			err = pf->vph(p, (size_t)(q - p), pf->arg);
+
+		p = q;
+	}
+
+	return err;
+}
+
+
+/*
  * Where an INVITE to the phone goes.
  *
  * The Contact URI as sent, unless the phone is behind NAT: if the
@@ -215,15 +311,20 @@ static uint16_t uri_port(const struct uri *uri, enum sip_transp tp)
  * compared: the source port of a connection is never the port the phone
  * listens on, and when the address differs the rewritten URI names the
  * phone's own connection, which libre's SIP stack reuses.
+ *
+ * Never followed, whatever the Contact says: a maddr parameter and URI
+ * headers (a Route header there would be a route elsewhere).
  */
 static int dial_uri_make(char **urip, const char *contact,
 			 const struct sa *src, enum sip_transp tp)
 {
+	struct mbuf *params;
 	struct uri uri;
 	struct pl pl;
 	struct sa host;
 	char addr[64];
 	bool same;
+	int err;
 
 	pl_set_str(&pl, contact);
 
@@ -241,17 +342,33 @@ static int dial_uri_make(char **urip, const char *contact,
 		same = sa_cmp(&host, src, SA_ADDR);
 	}
 
-	if (same)
-		return str_dup(urip, contact);
+	if (!same) {
+		if (sa_ntop(src, addr, sizeof(addr)))
+			return EINVAL;
 
-	if (sa_ntop(src, addr, sizeof(addr)))
-		return EINVAL;
+		pl_set_str(&uri.host, addr);
+		uri.af = sa_af(src);
+		uri.port = sa_port(src);
+	}
 
-	pl_set_str(&uri.host, addr);
-	uri.af = sa_af(src);
-	uri.port = sa_port(src);
+	params = mbuf_alloc(uri.params.l + 1);
+	if (!params)
+		return ENOMEM;
 
-	return re_sdprintf(urip, "%H", uri_encode, &uri);
+	err = mbuf_printf(params, "%H", params_print, &uri.params);
+	if (err)
+		goto out;
+
+	uri.params.p = (const char *)params->buf;
+	uri.params.l = params->end;
+	uri.headers.l = 0;
+
+	err = re_sdprintf(urip, "%H", uri_encode, &uri);
+
+ out:
+	mem_deref(params);
+
+	return err;
 }
 
 
@@ -320,6 +437,11 @@ int lines_bind(struct lines *lines, const char *id,
 		goto out;
 
 	line = lines_find(lines, id);
+	if (line && !owner_is(line, b->src, b->authenticated)) {
+		err = refuse(line, b->src, "REGISTER");
+		goto out;
+	}
+
 	if (!line) {
 		err = line_alloc(&line, lines, id);
 		if (err)
@@ -388,19 +510,31 @@ int lines_bind(struct lines *lines, const char *id,
  * @param lines    Line table
  * @param id       Line id
  * @param contact  Contact URI to remove, or NULL for all ("Contact: *")
+ * @param src      Where the request came from
+ * @param authenticated  The request proved itself with credentials
+ *
+ * @return 0 if done or nothing to do, EPERM if src may not (the binding
+ *         is someone else's: refused, logged and published)
  */
-void lines_unbind(struct lines *lines, const char *id, const char *contact)
+int lines_unbind(struct lines *lines, const char *id, const char *contact,
+		 const struct sa *src, bool authenticated)
 {
 	struct line *line;
 
+	if (!src)
+		return EINVAL;
+
 	line = lines_find(lines, id);
 	if (!line || !line->registered)
-		return;
+		return 0;
+
+	if (!owner_is(line, src, authenticated))
+		return refuse(line, src, "unregister");
 
 	if (contact && str_cmp(contact, line->contact)) {
 		debug("httpctl: line %s: unregister of %s ignored,"
 		      " bound to %s\n", line->id, contact, line->contact);
-		return;
+		return 0;
 	}
 
 	line_unregister(line);
@@ -409,6 +543,15 @@ void lines_unbind(struct lines *lines, const char *id, const char *contact)
 	     line->id, line->contact, &line->src);
 
 	publish_unregistered(line, "unregister");
+
+	return 0;
+}
+
+
+/** How many takeovers of a live line were refused since start */
+uint64_t lines_refused_count(const struct lines *lines)
+{
+	return lines ? lines->refused : 0;
 }
 
 

@@ -110,7 +110,9 @@ static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 	int err = 0;
 
 	if (rr->star) {
-		lines_unbind(reg->lines, id, NULL);
+		err = lines_unbind(reg->lines, id, NULL, &msg->src, false);
+		if (err)
+			goto out;
 		goto reply;
 	}
 
@@ -123,7 +125,9 @@ static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 		goto out;
 
 	if (!rr->expires) {
-		lines_unbind(reg->lines, id, contact);
+		err = lines_unbind(reg->lines, id, contact, &msg->src, false);
+		if (err)
+			goto out;
 		goto reply;
 	}
 
@@ -142,6 +146,7 @@ static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 	b.tp = msg->tp;
 	b.user_agent = ua;
 	b.expires = min(rr->expires, reg->expires_max);
+	b.authenticated = false;
 
 	err = lines_bind(reg->lines, id, &b);
 	if (err)
@@ -194,10 +199,21 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	      id, &msg->src, &rr.contact, rr.star ? "*" : "", rr.expires);
 
 	err = register_handle(reg, msg, &rr, id);
-	if (err) {
+	switch (err) {
+
+	case 0:
+		break;
+
+	/* the line is someone else's: line.c said so (log, event) */
+	case EPERM:
+		reply_status(reg, msg, 403, "Forbidden");
+		break;
+
+	default:
 		warning("httpctl: REGISTER %s from %J failed: %m\n",
 			id, &msg->src, err);
 		reply_status(reg, msg, 500, "Server Internal Error");
+		break;
 	}
 
 	return true;

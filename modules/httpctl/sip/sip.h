@@ -62,6 +62,8 @@ struct line {
 	uint64_t registered_at;     /* unix ms, when it became registered */
 	uint64_t last_register_at;  /* unix ms, the last REGISTER         */
 	struct tmr tmr;        /* expiry                                  */
+	struct sa refused_src; /* the last takeover refused, and when     */
+	uint64_t refused_at;   /* (tmr_jiffies() ms): said once a minute  */
 };
 
 struct lines;
@@ -73,13 +75,15 @@ struct line_binding {
 	enum sip_transp tp;
 	const char *user_agent;
 	uint32_t expires;
+	bool authenticated;    /* credentials checked: may move the line  */
 };
 
 int  lines_alloc(struct lines **linesp, struct evbus *bus);
 int  lines_bind(struct lines *lines, const char *id,
 		const struct line_binding *b);
-void lines_unbind(struct lines *lines, const char *id,
-		  const char *contact);
+int  lines_unbind(struct lines *lines, const char *id, const char *contact,
+		  const struct sa *src, bool authenticated);
+uint64_t lines_refused_count(const struct lines *lines);
 struct line *lines_find(const struct lines *lines, const char *id);
 struct list *lines_list(struct lines *lines);
 size_t lines_registered_count(const struct lines *lines);

@@ -125,6 +125,7 @@ static int bind_line(struct fixture *fx, const char *id, const char *contact,
 
 	assert_int_equal(0, sa_set_str(&src, src_ip, src_port));
 
+	memset(&b, 0, sizeof(b));
 	b.contact = contact;
 	b.src = &src;
 	b.tp = SIP_TRANSP_UDP;
@@ -132,6 +133,17 @@ static int bind_line(struct fixture *fx, const char *id, const char *contact,
 	b.expires = expires;
 
 	return lines_bind(fx->lines, id, &b);
+}
+
+
+static int unbind_line(struct fixture *fx, const char *id,
+		       const char *contact, const char *src_ip)
+{
+	struct sa src;
+
+	assert_int_equal(0, sa_set_str(&src, src_ip, 5060));
+
+	return lines_unbind(fx->lines, id, contact, &src, false);
 }
 
 
@@ -206,23 +218,105 @@ static void test_line_moves(void **state)
 	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
 				      "192.168.1.50", 5060, 3600));
 
-	/* a new contact (the ATA got a new address by DHCP) */
-	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.77:5060",
-				      "192.168.1.77", 5060, 3600));
+	/* a new contact from the same address (the ATA rebooted) */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5062",
+				      "192.168.1.50", 5062, 3600));
 	assert_int_equal(2, event_count(fx));
 	data = event_last(fx, "line.registered");
-	assert_string_equal("sip:100@192.168.1.77:5060",
+	assert_string_equal("sip:100@192.168.1.50:5062",
 			    jstr(data, "contact"));
-	assert_string_equal("192.168.1.77:5060", jstr(data, "source"));
+	assert_string_equal("192.168.1.50:5062", jstr(data, "source"));
 
 	/* same contact from another source port (NAT rebinding) */
-	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.77:5060",
-				      "192.168.1.77", 40000, 3600));
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5062",
+				      "192.168.1.50", 40000, 3600));
 	assert_int_equal(3, event_count(fx));
 	data = event_last(fx, "line.registered");
-	assert_string_equal("192.168.1.77:40000", jstr(data, "source"));
+	assert_string_equal("192.168.1.50:40000", jstr(data, "source"));
+
+	/* the ATA got a new address: once its binding is gone, it may */
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "192.168.1.50"));
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.77:5060",
+				      "192.168.1.77", 5060, 3600));
+	data = event_last(fx, "line.registered");
+	assert_string_equal("192.168.1.77:5060", jstr(data, "source"));
 
 	assert_int_equal(1, lines_registered_count(fx->lines));
+}
+
+
+/* A live binding belongs to the address it registered from */
+static void test_line_takeover(void **state)
+{
+	struct fixture *fx = *state;
+	struct line_binding b;
+	struct line *line;
+	struct sa src;
+	json_t *data;
+	size_t n;
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
+				      "192.168.1.50", 5060, 3600));
+	line = lines_find(fx->lines, "100");
+	assert_int_equal(1, event_count(fx));
+
+	/* REGISTER from another host: refused, published, line unchanged */
+	assert_int_equal(EPERM, bind_line(fx, "100",
+					  "sip:100@192.168.1.66:5060",
+					  "192.168.1.66", 5060, 3600));
+	assert_int_equal(2, event_count(fx));
+	data = event_last(fx, "line.takeover_refused");
+	assert_string_equal("100", jstr(data, "line"));
+	assert_string_equal("192.168.1.66:5060", jstr(data, "source"));
+	assert_int_equal(2, json_object_size(data));
+	assert_string_equal("sip:100@192.168.1.50:5060", line->contact);
+	assert_string_equal("sip:100@192.168.1.50:5060", line->dial_uri);
+	assert_true(line->registered);
+	assert_int_equal(1, lines_refused_count(fx->lines));
+
+	/* again at once, and an unregister from it: counted, not said */
+	assert_int_equal(EPERM, bind_line(fx, "100",
+					  "sip:100@192.168.1.66:5060",
+					  "192.168.1.66", 5070, 3600));
+	assert_int_equal(EPERM, unbind_line(fx, "100", NULL,
+					    "192.168.1.66"));
+	assert_int_equal(EPERM, unbind_line(fx, "100",
+					    "sip:100@192.168.1.50:5060",
+					    "192.168.1.66"));
+	assert_int_equal(2, event_count(fx));
+	assert_int_equal(4, lines_refused_count(fx->lines));
+	assert_true(line->registered);
+
+	/* another address is said at once */
+	assert_int_equal(EPERM, bind_line(fx, "100", "sip:100@10.9.9.9",
+					  "10.9.9.9", 5060, 3600));
+	assert_int_equal(3, event_count(fx));
+	data = event_last(fx, "line.takeover_refused");
+	assert_string_equal("10.9.9.9:5060", jstr(data, "source"));
+
+	/* credentials prove the owner wherever it is */
+	n = event_count(fx);
+	assert_int_equal(0, sa_set_str(&src, "192.168.1.77", 5060));
+	memset(&b, 0, sizeof(b));
+	b.contact = "sip:100@192.168.1.77:5060";
+	b.src = &src;
+	b.tp = SIP_TRANSP_UDP;
+	b.expires = 3600;
+	b.authenticated = true;
+	assert_int_equal(0, lines_bind(fx->lines, "100", &b));
+	assert_int_equal(n + 1, event_count(fx));
+	(void)event_last(fx, "line.registered");
+	assert_string_equal("sip:100@192.168.1.77:5060", line->contact);
+
+	/* an unregistered line is anyone's */
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "192.168.1.77"));
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.66:5060",
+				      "192.168.1.66", 5060, 3600));
+	assert_true(line->registered);
+	assert_string_equal("sip:100@192.168.1.66:5060", line->contact);
+
+	assert_int_equal(EINVAL, lines_unbind(fx->lines, "100", NULL, NULL,
+					      false));
 }
 
 
@@ -269,6 +363,29 @@ static void test_line_dial_uri(void **state)
 				      "fd00::9", 5060, 60));
 	line = lines_find(fx->lines, "105");
 	assert_string_equal("sip:105@[fd00::9]:5060", line->dial_uri);
+
+	/* maddr is never followed: the INVITE goes to the phone */
+	assert_int_equal(0, bind_line(fx, "106",
+				      "sip:106@10.0.0.7:5060;maddr=127.0.0.3",
+				      "10.0.0.7", 5060, 60));
+	line = lines_find(fx->lines, "106");
+	assert_string_equal("sip:106@10.0.0.7:5060;maddr=127.0.0.3",
+			    line->contact);
+	assert_string_equal("sip:106@10.0.0.7:5060", line->dial_uri);
+
+	assert_int_equal(0, bind_line(fx, "107", "sip:107@192.0.2.1:5080"
+				      ";transport=udp;MADDR=127.0.0.3;lr",
+				      "10.0.0.8", 5062, 60));
+	line = lines_find(fx->lines, "107");
+	assert_string_equal("sip:107@10.0.0.8:5062;transport=udp;lr",
+			    line->dial_uri);
+
+	/* nor are URI headers (a Route there would route elsewhere) */
+	assert_int_equal(0, bind_line(fx, "108", "sip:108@10.0.0.9"
+				      "?Route=%3Csip:192.0.2.9%3E",
+				      "10.0.0.9", 5060, 60));
+	line = lines_find(fx->lines, "108");
+	assert_string_equal("sip:108@10.0.0.9", line->dial_uri);
 }
 
 
@@ -283,16 +400,18 @@ static void test_line_unbind(void **state)
 	line = lines_find(fx->lines, "100");
 
 	/* not the current binding: nothing changes */
-	lines_unbind(fx->lines, "100", "sip:100@192.168.1.99:5060");
+	assert_int_equal(0, unbind_line(fx, "100", "sip:100@192.168.1.99:5060",
+					"192.168.1.50"));
 	assert_true(line->registered);
 	assert_true(tmr_isrunning(&line->tmr));
 	assert_int_equal(1, event_count(fx));
 
 	/* unknown line: nothing happens */
-	lines_unbind(fx->lines, "999", NULL);
+	assert_int_equal(0, unbind_line(fx, "999", NULL, "192.168.1.50"));
 	assert_int_equal(1, event_count(fx));
 
-	lines_unbind(fx->lines, "100", "sip:100@192.168.1.50:5060");
+	assert_int_equal(0, unbind_line(fx, "100", "sip:100@192.168.1.50:5060",
+					"192.168.1.50"));
 	assert_false(line->registered);
 	assert_false(tmr_isrunning(&line->tmr));
 	assert_int_equal(0, line_expires_left(line));
@@ -307,7 +426,7 @@ static void test_line_unbind(void **state)
 	assert_null(lines_first_registered(fx->lines));
 
 	/* again: already unregistered, no second event */
-	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "192.168.1.50"));
 	assert_int_equal(2, event_count(fx));
 
 	/* a new REGISTER brings it back, as a fresh registration */
@@ -318,7 +437,7 @@ static void test_line_unbind(void **state)
 	(void)event_last(fx, "line.registered");
 
 	/* "Contact: *" removes whatever is bound */
-	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "192.168.1.50"));
 	assert_false(line->registered);
 	data = event_last(fx, "line.unregistered");
 	assert_string_equal("unregister", jstr(data, "reason"));
@@ -350,7 +469,7 @@ static void test_line_table(void **state)
 	assert_int_equal(3, lines_registered_count(fx->lines));
 	assert_string_equal("100", lines_first_registered(fx->lines)->id);
 
-	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "10.0.0.5"));
 	assert_int_equal(2, lines_registered_count(fx->lines));
 	assert_string_equal("101", lines_first_registered(fx->lines)->id);
 }
@@ -459,7 +578,7 @@ static void test_line_encode(void **state)
 	json_decref(obj);
 
 	/* unregistered: the last binding stays visible, expiry 0 */
-	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "192.168.1.50"));
 	obj = line_encode(line, LINE_IDLE, NULL);
 	assert_true(json_is_false(json_object_get(obj, "registered")));
 	assert_string_equal("sip:100@192.168.1.50:5060",
@@ -518,7 +637,7 @@ static void test_line_expiry(void **state)
 	assert_string_equal("expired", jstr(data, "reason"));
 
 	/* an unbind after expiry publishes nothing more */
-	lines_unbind(fx->lines, "100", NULL);
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "192.168.1.50"));
 	assert_int_equal(2, event_count(fx));
 }
 
@@ -531,6 +650,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line_refresh,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_moves,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_takeover,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_dial_uri,
 						setup, teardown),
