@@ -64,6 +64,7 @@ struct whdl {
 	struct webhook_job job;      /* its job, as before the attempt  */
 	bool redelivery;             /* the job is out of band          */
 	uint64_t started_ms;         /* unix ms the attempt began       */
+	uint64_t started_mono;       /* the same, on the loop's clock    */
 	uint32_t fails;              /* since the last success          */
 	char error[160];             /* the last failure's              */
 	uint64_t last_ok_ms;
@@ -226,6 +227,7 @@ static void attempt_done(struct whdl *dl, uint16_t status, const char *error,
 	rec.status = status;
 	rec.error = error;
 	rec.at_ms = dl->started_ms;
+	rec.duration_ms = tmr_jiffies() - dl->started_mono;
 
 	if (!error && status >= 200 && status < 300) {
 		rec.state = WHD_DELIVERED;
@@ -393,6 +395,7 @@ static void job_start(struct whdl *dl, const struct webhook_job *job,
 	dl->job = *job;
 	dl->redelivery = redelivery;
 	dl->started_ms = sptime_now_ms();
+	dl->started_mono = tmr_jiffies();
 
 	err = post_start(dl);
 	if (err) {

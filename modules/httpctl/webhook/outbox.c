@@ -10,6 +10,9 @@
  *
  *   deliveries     one row per endpoint and event: the latest attempt
  *                  (upserted at each one), for GET .../deliveries
+ *   attempts       every attempt of a delivery, the newest
+ *                  WHD_ATTEMPTS_KEPT only: each one written deletes the
+ *                  oldest beyond them, in the same transaction
  *   redeliveries   events asked for again (retry, test), out of band,
  *                  each with its own attempt count and due time
  *
@@ -36,6 +39,16 @@ static const char schema[] =
 	" PRIMARY KEY (webhook, seq));"
 	"CREATE INDEX IF NOT EXISTS deliveries_at"
 	" ON deliveries (webhook, at_ms);"
+	"CREATE TABLE IF NOT EXISTS attempts ("
+	" id INTEGER PRIMARY KEY,"        /* grows: newer is larger    */
+	" webhook TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" at_ms INTEGER NOT NULL,"
+	" status_code INTEGER,"
+	" error TEXT,"
+	" duration_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS attempts_of"
+	" ON attempts (webhook, seq, id);"
 	"CREATE TABLE IF NOT EXISTS redeliveries ("
 	" webhook TEXT NOT NULL,"
 	" seq INTEGER NOT NULL,"
@@ -56,6 +69,7 @@ int whoutbox_forget(struct sqlite3 *db, const char *webhook)
 {
 	static const char *const sqlv[] = {
 		"DELETE FROM deliveries WHERE webhook = ?",
+		"DELETE FROM attempts WHERE webhook = ?",
 		"DELETE FROM redeliveries WHERE webhook = ?",
 	};
 	sqlite3_stmt *st = NULL;
@@ -317,9 +331,51 @@ static const char *state_name(enum whd_state st)
 }
 
 
+/* Add an attempt to a delivery's history, and let go of the oldest
+   beyond WHD_ATTEMPTS_KEPT */
+static int attempt_add(struct sqlite3 *db, const char *webhook,
+		       const struct whd_record *rec)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	err = db_prepare(db, &st, "INSERT INTO attempts (webhook, seq,"
+			 " at_ms, status_code, error, duration_ms)"
+			 " VALUES (?, ?, ?, ?, ?, ?)");
+	if (err)
+		return err;
+
+	db_bind_text(st, 1, webhook);
+	db_bind_u64(st, 2, rec->seq);
+	db_bind_u64(st, 3, rec->at_ms);
+	if (rec->status)
+		sqlite3_bind_int(st, 4, rec->status);
+	db_bind_text(st, 5, rec->error);
+	db_bind_u64(st, 6, rec->duration_ms);
+
+	err = db_done(db, st, "recording an attempt");
+	if (err)
+		return err;
+
+	err = db_prepare(db, &st, "DELETE FROM attempts WHERE webhook = ?1"
+			 " AND seq = ?2 AND id NOT IN (SELECT id FROM attempts"
+			 " WHERE webhook = ?1 AND seq = ?2"
+			 " ORDER BY id DESC LIMIT ?3)");
+	if (err)
+		return err;
+
+	db_bind_text(st, 1, webhook);
+	db_bind_u64(st, 2, rec->seq);
+	sqlite3_bind_int(st, 3, WHD_ATTEMPTS_KEPT);
+
+	return db_done(db, st, "trimming the attempts");
+}
+
+
 /**
- * Write the latest attempt of an event at an endpoint (insert or
- * replace); part of the caller's transaction
+ * Write an attempt of an event at an endpoint: the delivery record
+ * (insert or replace: the latest attempt) and the attempt's line in its
+ * history; part of the caller's transaction
  *
  * @return 0 if success, otherwise errorcode
  */
@@ -353,7 +409,11 @@ int whoutbox_record(struct sqlite3 *db, const char *webhook,
 	if (rec->next_ms)
 		db_bind_u64(st, 10, rec->next_ms);
 
-	return db_done(db, st, "recording a delivery");
+	err = db_done(db, st, "recording a delivery");
+	if (err)
+		return err;
+
+	return attempt_add(db, webhook, rec);
 }
 
 
@@ -372,9 +432,10 @@ static json_t *col_text_or_null(sqlite3_stmt *st, int col)
 }
 
 
-static json_t *record_encode(sqlite3_stmt *st)
+static json_t *record_encode(sqlite3_stmt *st, json_t *attempts)
 {
-	return json_pack("{s:s, s:I, s:s, s:i, s:s, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:I, s:s, s:i, s:s, s:o, s:o, s:o, s:o,"
+			 " s:o}",
 			 "event_id", (const char *)sqlite3_column_text(st, 0),
 			 "seq", (json_int_t)sqlite3_column_int64(st, 1),
 			 "type", (const char *)sqlite3_column_text(st, 2),
@@ -383,12 +444,55 @@ static json_t *record_encode(sqlite3_stmt *st)
 			 "status_code", col_int_or_null(st, 5),
 			 "error", col_text_or_null(st, 6),
 			 "at", jx_time(db_col_u64(st, 7)),
-			 "next_attempt_at", jx_time(db_col_u64(st, 8)));
+			 "next_attempt_at", jx_time(db_col_u64(st, 8)),
+			 "attempts", attempts);
+}
+
+
+/* A delivery's attempts, newest first; sta is reused for each record */
+static int attempts_encode(json_t **arrp, struct sqlite3 *db,
+			   sqlite3_stmt *sta, const char *webhook,
+			   uint64_t seq)
+{
+	json_t *arr = json_array();
+	int rc, err = 0;
+
+	if (!arr)
+		return ENOMEM;
+
+	db_bind_text(sta, 1, webhook);
+	db_bind_u64(sta, 2, seq);
+
+	while ((rc = sqlite3_step(sta)) == SQLITE_ROW) {
+		json_t *a = json_pack("{s:o, s:o, s:o, s:I}",
+				      "at", jx_time(db_col_u64(sta, 0)),
+				      "status_code", col_int_or_null(sta, 1),
+				      "error", col_text_or_null(sta, 2),
+				      "duration_ms",
+				      (json_int_t)db_col_u64(sta, 3));
+
+		if (json_array_append_new(arr, a)) {
+			err = ENOMEM;
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(db, "reading attempts", rc);
+
+	sqlite3_reset(sta);
+
+	if (err)
+		json_decref(arr);
+	else
+		*arrp = arr;
+
+	return err;
 }
 
 
 /**
- * An endpoint's delivery records, the latest attempt first
+ * An endpoint's delivery records, the latest attempt first, each with
+ * its attempts (newest first)
  *
  * @param db       Database
  * @param webhook  Endpoint id
@@ -400,7 +504,7 @@ static json_t *record_encode(sqlite3_stmt *st)
 int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
 		     json_t **arrp)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = NULL, *sta = NULL;
 	json_t *arr;
 	int rc, err;
 
@@ -415,14 +519,26 @@ int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
 			 " state, status_code, error, at_ms, next_ms"
 			 " FROM deliveries WHERE webhook = ?"
 			 " ORDER BY at_ms DESC, seq DESC LIMIT ?");
+	if (!err)
+		err = db_prepare(db, &sta, "SELECT at_ms, status_code, error,"
+				 " duration_ms FROM attempts WHERE webhook = ?"
+				 " AND seq = ? ORDER BY id DESC LIMIT ?");
 	if (err)
 		goto out;
 
 	db_bind_text(st, 1, webhook);
 	db_bind_u64(st, 2, limit);
+	sqlite3_bind_int(sta, 3, WHD_ATTEMPTS_KEPT);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_append_new(arr, record_encode(st))) {
+		json_t *attempts = NULL;
+
+		err = attempts_encode(&attempts, db, sta, webhook,
+				      db_col_u64(st, 1));
+		if (err)
+			break;
+
+		if (json_array_append_new(arr, record_encode(st, attempts))) {
 			err = ENOMEM;
 			break;
 		}
@@ -430,9 +546,9 @@ int whoutbox_records(struct sqlite3 *db, const char *webhook, size_t limit,
 	if (!err && rc != SQLITE_DONE)
 		err = db_err(db, "reading deliveries", rc);
 
-	sqlite3_finalize(st);
-
  out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(sta);
 	if (err)
 		json_decref(arr);
 	else
@@ -624,7 +740,10 @@ uint64_t whoutbox_floor(struct webhooks *whs)
 
 /**
  * Forget the delivery records of events the log no longer holds (the
- * log's retention decides how long a record is kept)
+ * log's retention decides how long a record is kept), but for the
+ * newest WHOUTBOX_RECORDS_KEPT of each endpoint: what became of its
+ * last events (dropped by retention, say) can be read after they left
+ * the log. Attempts go with their record.
  *
  * @param es  The event store, whose database holds the records
  *
@@ -635,22 +754,41 @@ int whoutbox_prune(struct evstore *es)
 	struct sqlite3 *db = evstore_db(es);
 	sqlite3_stmt *st = NULL;
 	uint64_t first = 0;
-	int err;
+	int n = 0, err;
 
 	err = evstore_each(es, 0, 1, first_handler, &first);
 	if (err || !first)
 		return err;
 
-	err = db_prepare(db, &st, "DELETE FROM deliveries WHERE seq < ?");
+	err = db_begin(db);
 	if (err)
 		return err;
 
+	err = db_prepare(db, &st, "DELETE FROM deliveries WHERE seq < ?1"
+			 " AND rowid NOT IN (SELECT rowid FROM (SELECT rowid,"
+			 " row_number() OVER (PARTITION BY webhook"
+			 " ORDER BY at_ms DESC, seq DESC) AS n"
+			 " FROM deliveries) WHERE n <= ?2)");
+	if (err)
+		goto out;
+
 	db_bind_u64(st, 1, first);
+	sqlite3_bind_int(st, 2, WHOUTBOX_RECORDS_KEPT);
 
 	err = db_done(db, st, "pruning delivery records");
-	if (!err && sqlite3_changes(db))
-		debug("httpctl: webhooks: pruned %d delivery records\n",
-		      sqlite3_changes(db));
+	if (err)
+		goto out;
+
+	n = sqlite3_changes(db);
+
+	err = db_exec(db, "DELETE FROM attempts WHERE NOT EXISTS (SELECT 1"
+		      " FROM deliveries d WHERE d.webhook = attempts.webhook"
+		      " AND d.seq = attempts.seq)");
+
+ out:
+	err = db_end(db, err);
+	if (!err && n)
+		debug("httpctl: webhooks: pruned %d delivery records\n", n);
 
 	return err;
 }

@@ -123,6 +123,12 @@ enum whd_state {
 	WHD_FAILED,
 };
 
+enum {
+	WHD_ATTEMPTS_KEPT = 10,       /* attempts of a delivery, newest   */
+	WHOUTBOX_RECORDS_KEPT = 100,  /* records of an endpoint kept after
+					 their events left the log        */
+};
+
 /** An event's latest attempt at one endpoint */
 struct whd_record {
 	uint64_t seq;
@@ -133,6 +139,7 @@ struct whd_record {
 	uint16_t status;       /* HTTP status; 0: no answer               */
 	const char *error;     /* why it failed, or NULL                  */
 	uint64_t at_ms;        /* unix ms the attempt began               */
+	uint64_t duration_ms;  /* from its start to its outcome           */
 	uint64_t next_ms;      /* the next attempt; 0: none               */
 };
 
