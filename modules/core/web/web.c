@@ -271,6 +271,14 @@ static int lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_WSI_DESTROY:
 		return on_destroy(wsi);
 
+	/* lws's HTTP parser met bytes that are no request and handed the
+	   connection over as a raw socket (vhost fallback) */
+	case LWS_CALLBACK_RAW_ADOPT:
+		return 0;
+
+	case LWS_CALLBACK_RAW_RX:
+		return conn ? web_http_not_http(conn, in, len) : -1;
+
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		return web_tls_ctx_setup(user) ? -1 : 0;
 
@@ -462,7 +470,12 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	info.gid = -1;
 	info.uid = -1;
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-		LWS_SERVER_OPTION_VALIDATE_UTF8;
+		LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		/* bytes that are no HTTP request come to RAW_RX, where
+		   they get a 400, instead of lws's own 403 */
+		LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = web->protov[0].name;
 	info.timeout_secs = 10;
 	info.keepalive_timeout = WEB_IDLE_S;
 	info.vhost_name = "sipphone";

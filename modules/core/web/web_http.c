@@ -249,6 +249,115 @@ int web_http_req_read(struct web_conn *conn, const char *path)
 }
 
 
+/* The reason phrase of the statuses we send */
+static const char *reason(uint16_t status)
+{
+	switch (status) {
+
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default:  return "";
+	}
+}
+
+
+/*
+ * The status line and the framing headers of a reply. The status line
+ * is ours: lws writes the request's HTTP version, which it has not read
+ * yet when an upgrade is refused ("HTTP/1.0 401": Python's websockets
+ * then reports a bad version instead of the 401), and 1.0 to a 1.0
+ * client. We speak HTTP/1.1 (RFC 9110 6.2: a server sends its own
+ * version) and say when the connection closes after the reply.
+ */
+static int head_put(struct web_conn *conn, uint16_t status,
+		    const char *ctype, size_t blen, bool close,
+		    unsigned char **p, unsigned char *end)
+{
+	struct lws *wsi = conn->wsi;
+	int n;
+
+	n = re_snprintf((char *)*p, end - *p, "HTTP/1.1 %u %s\r\n", status,
+			reason(status));
+	if (n < 0)
+		return EOVERFLOW;
+	*p += n;
+
+	if (ctype && lws_add_http_header_by_token(wsi,
+			WSI_TOKEN_HTTP_CONTENT_TYPE,
+			(const unsigned char *)ctype, (int)strlen(ctype),
+			p, end))
+		return EOVERFLOW;
+
+	if (lws_add_http_header_content_length(wsi, blen, p, end))
+		return EOVERFLOW;
+
+	if (close || conn->keep_hdr) {
+		const char *c = close ? "close" : "keep-alive";
+
+		if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+				(const unsigned char *)c, (int)strlen(c),
+				p, end))
+			return EOVERFLOW;
+	}
+
+	return 0;
+}
+
+
+/*
+ * Will lws keep the connection after this request? As lws_http_action()
+ * decides: HTTP/1.1 keeps it unless "Connection: close", 1.0 (or none)
+ * closes it unless "Connection: keep-alive". The reply says so.
+ */
+static void persist_read(struct web_conn *conn)
+{
+	struct lws *wsi = conn->wsi;
+	char ver[12], hdr[25];
+	bool v11, keep;
+
+	v11 = lws_hdr_copy(wsi, ver, sizeof(ver), WSI_TOKEN_HTTP) > 7 &&
+		ver[5] == '1' && ver[7] == '1';
+	keep = v11;
+
+	/* lws compares the whole value, and reads at most 24 bytes */
+	if (lws_hdr_copy(wsi, hdr, sizeof(hdr) - 1, WSI_TOKEN_CONNECTION) > 0) {
+		if (!str_casecmp(hdr, "keep-alive"))
+			keep = true;
+		else if (!str_casecmp(hdr, "close"))
+			keep = false;
+	}
+
+	if (!keep)
+		conn->close_after = true;
+	conn->keep_hdr = keep && !v11;
+}
+
+
 /* Hand a complete request to the application */
 static void dispatch(struct web_conn *conn)
 {
@@ -280,6 +389,7 @@ int web_http_request(struct web_conn *conn, const char *path)
 	int plain, err;
 
 	err = web_http_req_read(conn, path);
+	persist_read(conn);
 	if (err == ENOTSUP) {
 		conn_fail(conn, 405, "method_not_allowed",
 			  "HTTP method not supported");
@@ -333,6 +443,75 @@ int web_http_request(struct web_conn *conn, const char *path)
 
 	dispatch(conn);
 	return 0;
+}
+
+
+/* "TOKEN SP ... HTTP/": a request line with a method lws does not know */
+static bool method_unknown(const uint8_t *in, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && in[i] >= 'A' && in[i] <= 'Z'; i++)
+		;
+
+	if (!i || i == len || in[i] != ' ')
+		return false;
+
+	for (; i + 5 <= len && in[i] != '\r' && in[i] != '\n'; i++) {
+		if (!memcmp(in + i, " HTTP/", min(len - i, (size_t)6)))
+			return true;
+	}
+
+	return false;
+}
+
+
+/**
+ * LWS_CALLBACK_RAW_RX: lws's HTTP parser met bytes that are no request
+ * it knows and gave the connection up as a raw socket: 400 (501 for a
+ * request line with an unknown method), then closed
+ *
+ * @param conn  Connection
+ * @param in    The bytes of the first read, NULL if none
+ * @param len   Their length
+ *
+ * @return -1: close the connection
+ */
+int web_http_not_http(struct web_conn *conn, const uint8_t *in, size_t len)
+{
+	uint8_t buf[LWS_PRE + 512];
+	char *p = (char *)buf + LWS_PRE;
+	uint32_t held;
+	struct sp_err e;
+	char body[256];
+	int n;
+
+	if (in && len && method_unknown(in, len))
+		sp_err_set(&e, 501, "not_implemented",
+			   "HTTP method not supported");
+	else if (in && len && in[0] == 0x16 && !conn->web->tls)
+		sp_err_set(&e, 400, "bad_request", "this port speaks plain"
+			   " HTTP, not TLS: use http://");
+	else
+		sp_err_set(&e, 400, "bad_request", "not an HTTP request");
+
+	if (web_ratelog_due(&conn->web->garbage_log, &held))
+		info("web: %J: %zu bytes that are no HTTP request: %u"
+		     " [%u more since the last such line]\n", &conn->peer,
+		     len, e.status, held);
+
+	if (re_snprintf(body, sizeof(body), "%H", sp_err_print, &e) < 0)
+		return -1;
+
+	n = re_snprintf(p, sizeof(buf) - LWS_PRE, "HTTP/1.1 %u %s\r\n"
+			"Content-Type: application/json\r\n"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			e.status, reason(e.status), strlen(body), body);
+	if (n > 0)
+		(void)lws_write(conn->wsi, (unsigned char *)p, n,
+				LWS_WRITE_RAW);
+
+	return -1;
 }
 
 
@@ -394,8 +573,8 @@ int web_http_write_now(struct web_conn *conn, uint16_t status,
 	size_t blen = strlen(body);
 	int err = 0;
 
-	if (lws_add_http_common_headers(wsi, status, "application/json",
-					blen, &p, end) ||
+	/* lws closes the connection after a refused upgrade */
+	if (head_put(conn, status, "application/json", blen, true, &p, end) ||
 	    add_hdr_lines((const uint8_t *)hdrs, str_len(hdrs), &p, end) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return EPROTO;
@@ -437,12 +616,8 @@ int web_http_writeable(struct web_conn *conn)
 		const char *ctype = rep->has_ctype ? (char *)mb->buf : NULL;
 		size_t blen = mb ? mb->end - rep->body : 0;
 
-		if (lws_add_http_common_headers(wsi, rep->status, ctype,
-						blen, &p, end))
-			return -1;
-		if (conn->close_after &&
-		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-				(const unsigned char *)"close", 5, &p, end))
+		if (head_put(conn, rep->status, ctype, blen,
+			     conn->close_after, &p, end))
 			return -1;
 		if (mb && add_hdr_lines(mb->buf + rep->hdrs,
 					rep->body - rep->hdrs, &p, end))

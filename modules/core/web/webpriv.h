@@ -18,6 +18,13 @@ enum {
 };
 
 
+/** A log line that may come at most once a while (web_limit.c) */
+struct web_ratelog {
+	uint64_t last;              /* when the last line was logged (ms) */
+	uint32_t held;              /* lines held back since              */
+};
+
+
 /** The server */
 struct web {
 	struct lws_context *ctx;
@@ -35,6 +42,7 @@ struct web {
 	void *arg;
 	const struct web_ws_handlers *wsh;  /* NULL: no WebSocket        */
 	void *wsarg;
+	struct web_ratelog garbage_log;
 };
 
 
@@ -81,6 +89,8 @@ struct web_conn {
 	bool rearm;                 /* lws parks keep-alive until POLLOUT */
 	bool in_service;            /* inside conn_fd_handler()          */
 	bool close_after;           /* close once the reply is out       */
+	bool keep_hdr;              /* an HTTP/1.0 client asked to keep
+				       the connection: say it is kept   */
 	bool busy;                  /* a request is being answered       */
 	struct tmr tmr_idle;        /* kept alive with no request: close */
 	struct web_req req;
@@ -95,6 +105,9 @@ struct web_conn {
 void web_conn_want_write(struct web_conn *conn);
 void web_conn_idle(struct web_conn *conn);
 
+/* web_limit.c */
+bool web_ratelog_due(struct web_ratelog *rl, uint32_t *heldp);
+
 /* web_plain.c */
 int  web_http_plain(struct web_conn *conn, bool upgrade);
 
@@ -106,6 +119,8 @@ int  web_http_writeable(struct web_conn *conn);
 int  web_http_req_read(struct web_conn *conn, const char *path);
 int  web_http_write_now(struct web_conn *conn, uint16_t status,
 			const char *hdrs, const char *body);
+int  web_http_not_http(struct web_conn *conn, const uint8_t *in,
+		       size_t len);
 void web_http_reset(struct web_conn *conn);
 
 /* web_tls.c */
