@@ -132,14 +132,16 @@ static const char *state_word(enum whd_state st)
 }
 
 
+/* Named by its id and description: the URL may hold the receiver's
+   token, and events go to every WebSocket client and endpoint */
 static void publish_disabled(struct whdl *dl)
 {
 	const struct webhook *wh = dl->wh;
 
 	(void)evbus_publish(dl->wd->bus, "webhook.disabled",
-			    json_pack("{s:s, s:s, s:s}",
+			    json_pack("{s:s, s:o, s:s}",
 				      "webhook", wh->id,
-				      "url", wh->url,
+				      "description", jx_str(wh->description),
 				      "reason", gone_reason));
 }
 
