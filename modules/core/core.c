@@ -16,6 +16,8 @@
   httpctl_tls_key    <pem file>     # both or neither (docs/tls.md)
   httpctl_tls_plain  refuse         # plain HTTP on that port: refuse,
                                     # redirect (a browser's GET), allow
+  httpctl_conn_max       256        # HTTP and WebSocket connections held
+  httpctl_conn_per_addr  32         # ... and from one client address
   httpctl_events_keep      50000    # newest events always kept
   httpctl_events_max_age   30       # days; older events go beyond those
  \endverbatim
@@ -30,6 +32,9 @@
 enum {
 	EVENTS_KEEP = 50000,        /* newest events always kept     */
 	EVENTS_MAX_AGE_DAYS = 30,   /* older ones go beyond those    */
+	CONN_MAX = 256,             /* connections held at once      */
+	CONN_PER_ADDR = 32,         /* ... from one client address   */
+	CONN_LIMIT = 65535,         /* the largest either may be     */
 };
 
 /* The core's single piece of module state */
@@ -216,6 +221,26 @@ static int tls_config(struct web_prm *prm, char *cert, char *key, size_t sz,
 }
 
 
+/* httpctl_conn_*: how many connections the server holds */
+static int conn_config(struct web_prm *prm, const struct conf *conf)
+{
+	uint32_t max = CONN_MAX, per_addr = CONN_PER_ADDR;
+
+	(void)conf_get_u32(conf, "httpctl_conn_max", &max);
+	(void)conf_get_u32(conf, "httpctl_conn_per_addr", &per_addr);
+	if (!max || max > CONN_LIMIT || !per_addr || per_addr > CONN_LIMIT) {
+		warning("httpctl: httpctl_conn_max and httpctl_conn_per_addr"
+			" must be from 1 to %u\n", CONN_LIMIT);
+		return EINVAL;
+	}
+
+	prm->conn_max = max;
+	prm->conn_per_addr = per_addr;
+
+	return 0;
+}
+
+
 /* The durable event log, in the state directory */
 static int store_open(struct sp_core *core, const struct conf *conf)
 {
@@ -274,6 +299,10 @@ static int core_alloc(struct sp_core **corep)
 		goto out;
 
 	err = tls_config(&prm, cert, key, sizeof(cert), conf);
+	if (err)
+		goto out;
+
+	err = conn_config(&prm, conf);
 	if (err)
 		goto out;
 

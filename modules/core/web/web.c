@@ -23,7 +23,9 @@
  * by the forced service below.
  *
  * HTTP is in web_http.c (plain HTTP on the TLS port in web_plain.c),
- * WebSocket in web_ws.c, TLS in web_tls.c; this file is the glue.
+ * WebSocket in web_ws.c, TLS in web_tls.c, who gets in (caps on
+ * connections, accept() paused without descriptors) in web_limit.c;
+ * this file is the glue.
  *
  * Threads: everything here runs on the libre main thread only.
  */
@@ -53,6 +55,7 @@ static void conn_destructor(void *arg)
 	struct web_conn *conn = arg;
 
 	list_unlink(&conn->le);
+	web_limit_untrack(conn);
 	tmr_cancel(&conn->tmr_idle);
 	web_http_reset(conn);
 	web_ws_reset(conn);
@@ -300,16 +303,21 @@ static void accept_handler(int flags, void *arg)
 		lws_adopt_desc_t ad;
 		struct sockaddr_storage ss;
 		socklen_t slen = sizeof(ss);
+		struct sa peer;
 		int fd;
 
 		fd = accept4(web->lfd, (struct sockaddr *)&ss, &slen,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				errlog("web: accept: %m\n", errno);
-			return;
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    web_limit_accept_failed(web, errno))
+				return;
+			continue;
 		}
+
+		(void)sa_set_sa(&peer, (struct sockaddr *)&ss);
+		if (web_limit_admit(web, fd, &peer))
+			continue;
 
 		conn = mem_zalloc(sizeof(*conn), conn_destructor);
 		if (!conn) {
@@ -328,8 +336,9 @@ static void accept_handler(int flags, void *arg)
 				 sizeof(int));
 		conn->web = web;
 		conn->fd = fd;
-		(void)sa_set_sa(&conn->peer, (struct sockaddr *)&ss);
+		conn->peer = peer;
 		list_append(&web->connl, &conn->le, conn);
+		web_limit_track(conn);
 
 		memset(&ad, 0, sizeof(ad));
 		ad.vh = web->vh;
@@ -349,6 +358,19 @@ static void accept_handler(int flags, void *arg)
 			mem_deref(conn);
 		mem_deref(conn);
 	}
+}
+
+
+/** Watch the listening socket (again) */
+int web_listen(struct web *web)
+{
+	int err;
+
+	err = fd_listen(web->lfd, FD_READ, accept_handler, web);
+	if (err)
+		warning("web: listening socket: %m\n", err);
+
+	return err;
 }
 
 
@@ -376,7 +398,7 @@ static int listen_open(struct web *web)
 	if (getsockname(web->lfd, &web->laddr.u.sa, &web->laddr.len) < 0)
 		return errno;
 
-	return fd_listen(web->lfd, FD_READ, accept_handler, web);
+	return web_listen(web);
 }
 
 
@@ -401,6 +423,7 @@ static void web_destructor(void *arg)
 
 	tmr_cancel(&web->tmr_service);
 	tmr_cancel(&web->tmr_now);
+	tmr_cancel(&web->tmr_accept);
 
 	if (web->lfd >= 0) {
 		fd_close(web->lfd);
@@ -410,6 +433,9 @@ static void web_destructor(void *arg)
 	/* closes every connection; WSI_DESTROY frees each web_conn */
 	if (web->ctx)
 		lws_context_destroy(web->ctx);
+
+	/* the connections' destructors took themselves out of it */
+	mem_deref(web->addrh);
 }
 
 
@@ -447,6 +473,10 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	web->arg = arg;
 	tmr_init(&web->tmr_service);
 	tmr_init(&web->tmr_now);
+
+	err = web_limit_init(web, prm);
+	if (err)
+		goto out;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 

@@ -40,9 +40,28 @@ enum web_tls_plain {
 struct web_prm {
 	struct sa laddr;    /* listen address; port 0 picks one      */
 	size_t body_max;    /* larger bodies are answered with 413   */
+	uint32_t conn_max;       /* connections held at once, all clients */
+	uint32_t conn_per_addr;  /* ... and from one client address     */
 	const char *tls_cert;  /* PEM certificate (chain); NULL: no TLS */
 	const char *tls_key;   /* PEM private key of tls_cert           */
 	enum web_tls_plain tls_plain;
+};
+
+/** Why a connection was refused as it came (web_limit.c) */
+enum web_refusal {
+	WEB_REFUSE_MAX = 0,  /* conn_max connections are open          */
+	WEB_REFUSE_ADDR,     /* conn_per_addr from its address are     */
+	WEB_REFUSE_FD,       /* its descriptor is past what the loop
+				and lws can watch                      */
+	WEB_REFUSE_N
+};
+
+/** The server's connection counters */
+struct web_stats {
+	size_t conns;                      /* open now, WebSockets too  */
+	uint64_t refused[WEB_REFUSE_N];    /* since start, by reason    */
+	uint64_t accept_pauses;            /* times accept() stopped for
+					      want of descriptors        */
 };
 
 typedef void (web_req_h)(const struct web_req *req, void *arg);
@@ -51,6 +70,8 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 	      web_req_h *reqh, void *arg);
 const struct sa *web_laddr(const struct web *web);
 bool web_is_tls(const struct web *web);
+void web_stats(const struct web *web, struct web_stats *st);
+const char *web_refusal_name(enum web_refusal r);
 const struct sa *web_conn_peer(const struct web_conn *conn);
 int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
 	      const char *ctype, const char *fmt, ...);

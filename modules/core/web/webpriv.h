@@ -42,7 +42,19 @@ struct web {
 	void *arg;
 	const struct web_ws_handlers *wsh;  /* NULL: no WebSocket        */
 	void *wsarg;
+
+	/* bounds (web_limit.c) */
+	uint32_t conn_max;
+	uint32_t conn_per_addr;
+	int fd_max;                 /* a descriptor from here is refused */
+	size_t nconn;               /* in connl                          */
+	struct hash *addrh;         /* struct web_conn by client address */
+	struct tmr tmr_accept;      /* accept() paused: no descriptors   */
+	uint64_t paused_at;         /* when this pause began (ms), or 0  */
+	struct web_ratelog refusal_log;
 	struct web_ratelog garbage_log;
+	uint64_t refused[WEB_REFUSE_N];
+	uint64_t accept_pauses;
 };
 
 
@@ -81,6 +93,7 @@ struct web_ws_st {
  */
 struct web_conn {
 	struct le le;
+	struct le he;               /* in web->addrh                     */
 	struct web *web;
 	struct lws *wsi;            /* NULL once lws destroyed it        */
 	int fd;
@@ -104,8 +117,14 @@ struct web_conn {
 /* web.c */
 void web_conn_want_write(struct web_conn *conn);
 void web_conn_idle(struct web_conn *conn);
+int  web_listen(struct web *web);
 
 /* web_limit.c */
+int  web_limit_init(struct web *web, const struct web_prm *prm);
+int  web_limit_admit(struct web *web, int fd, const struct sa *peer);
+void web_limit_track(struct web_conn *conn);
+void web_limit_untrack(struct web_conn *conn);
+bool web_limit_accept_failed(struct web *web, int err);
 bool web_ratelog_due(struct web_ratelog *rl, uint32_t *heldp);
 
 /* web_plain.c */
