@@ -25,6 +25,8 @@
  * Threads: main thread only.
  */
 
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include "sipphone.h"
 
@@ -270,6 +272,46 @@ static int store_open(struct sp_core *core, const struct conf *conf)
 }
 
 
+static void nofile_set(struct rlimit *rl, rlim_t soft)
+{
+	rl->rlim_cur = min(soft, rl->rlim_max);
+	if (setrlimit(RLIMIT_NOFILE, rl))
+		warning("httpctl: RLIMIT_NOFILE %llu: %m\n",
+			(unsigned long long)rl->rlim_cur, errno);
+}
+
+
+/*
+ * The web server, and the process's descriptors. lws sizes its tables
+ * (16 bytes a descriptor, all written at once) by the soft RLIMIT_NOFILE
+ * when the server is made, and libre's loop watches descriptors below
+ * FD_SETSIZE only: the server is made with the soft limit there (or at
+ * the hard limit, if lower), then the soft limit goes up to the hard
+ * limit, so that what no loop watches (SQLite's files, files read at
+ * start) does not fail when sockets took the descriptors below.
+ */
+static int web_open(struct sp_core *core, const struct web_prm *prm)
+{
+	struct rlimit rl;
+	rlim_t was;
+	int err;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return web_alloc(&core->web, prm, api_handle, core->api);
+
+	was = rl.rlim_cur;
+	nofile_set(&rl, FD_SETSIZE);
+
+	err = web_alloc(&core->web, prm, api_handle, core->api);
+
+	nofile_set(&rl, rl.rlim_max);
+	info("httpctl: open files: up to %llu (RLIMIT_NOFILE, was %llu)\n",
+	     (unsigned long long)rl.rlim_cur, (unsigned long long)was);
+
+	return err;
+}
+
+
 static void healthz(struct api_req *req, void *arg)
 {
 	(void)arg;
@@ -335,7 +377,7 @@ static int core_alloc(struct sp_core **corep)
 	if (err)
 		goto out;
 
-	err = web_alloc(&core->web, &prm, api_handle, core->api);
+	err = web_open(core, &prm);
 	if (err)
 		goto out;
 
