@@ -25,6 +25,10 @@
  * Threads: main thread only.
  */
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -111,18 +115,105 @@ static int state_dir_init(struct sp_core *core, const struct conf *conf)
 }
 
 
+/*
+ * Make the state directory or a file in it ours alone: the group and
+ * other bits cleared. One another user owns is refused: that user could
+ * read or replace what is in it.
+ */
+static int private_fix(int dfd, const char *dir, const char *name,
+		       const struct stat *st)
+{
+	mode_t mode = st->st_mode & 07777, want = mode & 0700;
+	char was[8], now[8];
+
+	if (st->st_uid != geteuid()) {
+		warning("httpctl: %s%s%s belongs to uid %u, not to the"
+			" service's uid %u: another user could read or"
+			" replace it (chown it, or set httpctl_state_dir to a"
+			" directory of the service's user)\n", dir,
+			name ? "/" : "", name ? name : "",
+			(unsigned)st->st_uid, (unsigned)geteuid());
+		return EPERM;
+	}
+
+	if (mode == want)
+		return 0;
+
+	/* re_printf() has no octal */
+	(void)snprintf(was, sizeof(was), "%04o", (unsigned)mode);
+	(void)snprintf(now, sizeof(now), "%04o", (unsigned)want);
+
+	if (name ? fchmodat(dfd, name, want, 0) : fchmod(dfd, want)) {
+		int err = errno;
+
+		warning("httpctl: %s%s%s is mode %s and cannot be made %s:"
+			" %m\n", dir, name ? "/" : "", name ? name : "", was,
+			now, err);
+		return err;
+	}
+
+	info("httpctl: %s%s%s was mode %s: now %s\n", dir, name ? "/" : "",
+	     name ? name : "", was, now);
+
+	return 0;
+}
+
+
+/*
+ * The state directory holds the token and the webhooks' secrets: it is
+ * 0700 and its files 0600, enforced at every start, whatever an older
+ * version, an operator or the umask made them. What is not a regular
+ * file (a symbolic link, a directory) is left alone.
+ */
 static int state_dir_make(const char *dir)
 {
+	struct dirent *de;
 	struct stat st;
+	DIR *d;
+	int dfd, err;
 
-	if (0 == mkdir(dir, 0700))
-		return 0;
-	if (errno != EEXIST)
-		return errno;
-	if (stat(dir, &st))
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return errno;
 
-	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno;
+
+	if (fstat(dfd, &st)) {
+		err = errno;
+		(void)close(dfd);
+		return err;
+	}
+
+	err = private_fix(dfd, dir, NULL, &st);
+	if (err) {
+		(void)close(dfd);
+		return err;
+	}
+
+	d = fdopendir(dfd);
+	if (!d) {
+		err = errno;
+		(void)close(dfd);
+		return err;
+	}
+
+	while (!err && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+			err = errno;
+			break;
+		}
+
+		if (S_ISREG(st.st_mode))
+			err = private_fix(dfd, dir, de->d_name, &st);
+	}
+
+	(void)closedir(d);
+
+	return err;
 }
 
 
@@ -248,7 +339,7 @@ static int store_open(struct sp_core *core, const struct conf *conf)
 {
 	uint32_t keep = EVENTS_KEEP, days = EVENTS_MAX_AGE_DAYS;
 	char *path = NULL;
-	int err;
+	int fd, err;
 
 	(void)conf_get_u32(conf, "httpctl_events_keep", &keep);
 	(void)conf_get_u32(conf, "httpctl_events_max_age", &days);
@@ -262,10 +353,22 @@ static int store_open(struct sp_core *core, const struct conf *conf)
 	if (err)
 		return err;
 
+	/* SQLite makes a new database 0644 less the umask and gives its
+	   -wal and -shm files the database's mode: made here 0600 (an
+	   empty file is an empty database), all three are private */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		warning("httpctl: event store %s: %m\n", path, err);
+		goto out;
+	}
+	(void)close(fd);
+
 	err = evstore_open(&core->store, path, keep, days * 86400);
 	if (err)
 		warning("httpctl: event store %s: %m\n", path, err);
 
+ out:
 	mem_deref(path);
 
 	return err;
