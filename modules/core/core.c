@@ -241,10 +241,17 @@ static int auth_init(struct sp_core *core, const struct conf *conf)
 		return err;
 	}
 
-	/* shown once, when made; afterwards it is only in the file */
+	/*
+	 * Shown once, when made, and only to a person at a terminal: the
+	 * log (a file, the journal, syslog) has more readers than the token
+	 * is for. It says where the token is.
+	 */
 	if (token) {
-		info("httpctl: generated an API token (kept in %s/token):\n"
-		     "httpctl:     %s\n", core->state_dir, token);
+		info("httpctl: generated an API token: it is in %s/token\n",
+		     core->state_dir);
+		if (isatty(STDERR_FILENO))
+			(void)re_fprintf(stderr, "httpctl: the API token (shown"
+					 " this once): %s\n", token);
 		mem_deref(token);
 	}
 
