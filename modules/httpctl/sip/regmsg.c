@@ -5,6 +5,10 @@
  * first Via; a request whose To or From does not decode never reaches a
  * listener. What is left to check here is what a registrar needs: the
  * line id, one Contact and its expiry (RFC 3261 section 10.3).
+ *
+ * The Contact URI is kept as sent (the 200 OK lists it, the API shows
+ * it), so it must be what a SIP URI is: printable ASCII (RFC 3261
+ * escapes anything else), of a sane length. Anything else is a 400.
  */
 
 #include <string.h>
@@ -14,6 +18,7 @@
 
 enum {
 	LINE_ID_MAX = 32,
+	CONTACT_MAX = 512,     /* bytes of a Contact URI */
 };
 
 /* RFC 3261 delta-seconds; larger asks are nonsense from an ATA */
@@ -113,6 +118,20 @@ static bool uri_host_valid(const struct uri *uri)
 }
 
 
+/* A URI as RFC 3261 writes one: printable ASCII, no blank */
+static bool uri_chars_valid(const struct pl *uri)
+{
+	size_t i;
+
+	for (i = 0; i < uri->l; i++) {
+		if (uri->p[i] <= ' ' || uri->p[i] > '~')
+			return false;
+	}
+
+	return true;
+}
+
+
 static int contact_decode(struct reg_req *rr, const struct pl *val,
 			  bool *has_expiresp, const char **reasonp)
 {
@@ -132,6 +151,16 @@ static int contact_decode(struct reg_req *rr, const struct pl *val,
 
 	if (!uri_host_valid(&addr.uri)) {
 		*reasonp = "Contact has no valid host";
+		return EBADMSG;
+	}
+
+	if (addr.auri.l > CONTACT_MAX) {
+		*reasonp = "Contact too long";
+		return EBADMSG;
+	}
+
+	if (!uri_chars_valid(&addr.auri)) {
+		*reasonp = "Contact is not printable ASCII";
 		return EBADMSG;
 	}
 

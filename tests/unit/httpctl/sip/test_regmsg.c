@@ -81,6 +81,18 @@ static struct sip_msg *msg_make(const char *hdrs)
 }
 
 
+/* 500 characters: with the rest, a Contact URI over 512 */
+#define LONG_PARAM \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234"
+
+
 #define FROM_TO(user) \
 	"From: <sip:" user "@10.0.0.1>;tag=1\r\n" \
 	"To: <sip:" user "@10.0.0.1>\r\n"
@@ -338,6 +350,30 @@ static void test_regmsg_contacts(void **state)
 	parse_bad(FROM_TO("100")
 		  "Contact: <sip:100@bad!host>\r\n",
 		  "Contact has no valid host");
+
+	/* kept as sent and shown: printable ASCII only, a sane length */
+	parse_bad(FROM_TO("100")
+		  "Contact: <sip:1\xff\xfe@10.0.0.50>\r\n",
+		  "Contact is not printable ASCII");
+	parse_bad(FROM_TO("100")
+		  "Contact: <sip:caf\xc3\xa9@10.0.0.50>\r\n",
+		  "Contact is not printable ASCII");
+	parse_bad(FROM_TO("100")
+		  "Contact: <sip:100@10.0.0.50;x=\x01>\r\n",
+		  "Contact is not printable ASCII");
+	parse_bad(FROM_TO("100")
+		  "Contact: <sip:100@10.0.0.50;x=a b>\r\n",
+		  "Contact is not printable ASCII");
+	parse_bad(FROM_TO("100")
+		  "Contact: <sip:100@10.0.0.50;x=" LONG_PARAM ">\r\n",
+		  "Contact too long");
+
+	/* a display name is not kept: any bytes there are no matter */
+	msg = msg_make(FROM_TO("100")
+		       "Contact: \"\xff\xfe\" <sip:100@10.0.0.50>\r\n");
+	parse_ok(&rr, msg);
+	assert_int_equal(0, pl_strcmp(&rr.contact, "sip:100@10.0.0.50"));
+	mem_deref(msg);
 }
 
 
