@@ -15,20 +15,27 @@
 #include "sipphone.h"
 
 
-/**
- * Log an SQLite failure and translate it to an errno code
- *
- * @param db    Connection (NULL: rc alone says what failed)
- * @param what  What was being done, for the log
- * @param rc    SQLite result code
- *
- * @return the errno code for rc
+/*
+ * A full or failing disk fails every write the same way, and some writes
+ * come with every SIP request: the log gets the first DB_LOG_LINES
+ * failures of each minute, then a count of those it did not get. The
+ * connection is the main thread's, and so is this.
  */
-int db_err(struct sqlite3 *db, const char *what, int rc)
-{
-	errlog("evstore: %s: %s (%d)\n", what,
-	       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+enum {
+	DB_LOG_LINES = 5,
+	DB_LOG_WINDOW_MS = 60000,
+};
 
+static struct {
+	uint64_t start;        /* the window's start, loop ms          */
+	unsigned lines;        /* said in this window                  */
+	unsigned quiet;        /* not said in this window              */
+} dblog;
+
+
+/** Translate an SQLite result code to an errno code */
+int db_code(int rc)
+{
 	switch (rc & 0xff) {
 
 	case SQLITE_NOMEM:    return ENOMEM;
@@ -42,6 +49,42 @@ int db_err(struct sqlite3 *db, const char *what, int rc)
 	case SQLITE_CANTOPEN: return EACCES;
 	default:              return EIO;
 	}
+}
+
+
+/**
+ * Log an SQLite failure (a few a minute) and translate it to an errno
+ * code
+ *
+ * @param db    Connection (NULL: rc alone says what failed)
+ * @param what  What was being done, for the log
+ * @param rc    SQLite result code
+ *
+ * @return the errno code for rc
+ */
+int db_err(struct sqlite3 *db, const char *what, int rc)
+{
+	uint64_t now = tmr_jiffies();
+
+	if (!dblog.start || now - dblog.start >= DB_LOG_WINDOW_MS) {
+		if (dblog.quiet)
+			errlog("evstore: %u more database errors in the last"
+			       " minute were not logged\n", dblog.quiet);
+		dblog.start = now;
+		dblog.lines = 0;
+		dblog.quiet = 0;
+	}
+
+	if (dblog.lines < DB_LOG_LINES) {
+		++dblog.lines;
+		errlog("evstore: %s: %s (%d)\n", what,
+		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+	}
+	else {
+		++dblog.quiet;
+	}
+
+	return db_code(rc);
 }
 
 

@@ -4,8 +4,9 @@
  *
  * The envelope is serialized once, at publish time; subscribers (WS
  * clients, webhooks) and the event log share that one text. An event the
- * store cannot take (a full disk, say) is still published, with an error
- * in the log: the phone's events keep flowing, and the log has a gap.
+ * store cannot write now (a full disk, say) is still published: the
+ * phone's events keep flowing to the WebSocket clients, and the store
+ * writes it later (evstore.c says how, and what it logs).
  *
  * Threads: main thread only.
  */
@@ -191,11 +192,8 @@ int evbus_publish(struct evbus *bus, const char *type, json_t *data)
 	bus->seq = rec->ev.seq;
 	++bus->published;
 
-	if (evstore_append(bus->store, &rec->ev)) {
+	if (evstore_append(bus->store, &rec->ev))
 		++bus->store_errors;
-		errlog("evbus: event %llu (%s) not stored: the event log"
-			" has a gap\n", (unsigned long long)rec->ev.seq, type);
-	}
 
 	/* a handler may unsubscribe itself: step before calling */
 	le = list_head(&bus->subl);
@@ -230,7 +228,7 @@ uint64_t evbus_published(const struct evbus *bus)
 }
 
 
-/** Events the store could not take since start */
+/** Events the store could not write when published, since start */
 uint64_t evbus_store_errors(const struct evbus *bus)
 {
 	return bus ? bus->store_errors : 0;

@@ -18,6 +18,18 @@ struct evstore;
 struct evbus_event;
 struct sqlite3;
 
+/** How the store's writes go; the counts are since start */
+struct evstore_status {
+	int err;               /* why the last write failed; 0: writing   */
+	uint64_t since_ms;     /* unix ms writes began to fail; 0: they do
+				  not                                     */
+	size_t pending;        /* events waiting in memory to be written  */
+	uint64_t last_pending; /* the seq of the newest that waits        */
+	uint64_t not_stored;   /* events not written when published ...   */
+	uint64_t written_late; /* ... of those, written since             */
+	uint64_t lost;         /* ... and never written (too many waited) */
+};
+
 /* The oldest seq a reader still needs (UINT64_MAX: none) */
 typedef uint64_t (evstore_floor_h)(void *arg);
 
@@ -30,6 +42,7 @@ void evstore_set_floor_handler(struct evstore *es, evstore_floor_h *h,
 			       void *arg);
 uint64_t evstore_last_seq(const struct evstore *es);
 int  evstore_append(struct evstore *es, const struct evbus_event *ev);
+void evstore_status(const struct evstore *es, struct evstore_status *st);
 int  evstore_each(struct evstore *es, uint64_t after, size_t max,
 		  evstore_each_h *h, void *arg);
 int  evstore_list(struct evstore *es, uint64_t after, size_t limit,
@@ -44,6 +57,7 @@ struct sqlite3 *evstore_db(const struct evstore *es);
 
 struct sqlite3_stmt;
 
+int  db_code(int rc);
 int  db_err(struct sqlite3 *db, const char *what, int rc);
 int  db_exec(struct sqlite3 *db, const char *sql);
 int  db_prepare(struct sqlite3 *db, struct sqlite3_stmt **stp,

@@ -14,6 +14,16 @@
  * A store that will not open (a corrupt or foreign file) is moved aside
  * and a fresh one made; the log says so.
  *
+ * A write that fails (a full disk: SQLITE_FULL, or an I/O error) loses
+ * nothing at once: the event waits in memory, with those after it (so
+ * the log stays in seq order), and every FLUSH_MS the waiting ones are
+ * written in one transaction, until that works again. At most
+ * PENDING_MAX events (PENDING_BYTES_MAX of envelopes) wait; beyond that
+ * the oldest waiting one is lost, which leaves a gap in the log's seq.
+ * Writing resumes by itself when space returns. The log says when
+ * writing stops, once a minute while it does not work, and when it
+ * works again; evstore_status() tells health and metrics.
+ *
  * Threads: the main thread owns the store and its connection; the
  * checkpoint thread touches only its own connection and the fields
  * marked for it below.
@@ -30,6 +40,20 @@ enum {
 	SCHEMA_VERSION = 1,        /* PRAGMA user_version of our stores */
 	TRIM_INTERVAL_MS = 60000,
 	CHECKPOINT_S = 10,
+	PENDING_MAX = 1000,        /* events waiting to be written      */
+	PENDING_BYTES_MAX = 1 << 20,
+	FLUSH_MS = 1000,           /* try again while some wait         */
+	FAIL_LOG_MS = 60000,       /* a line while writes fail, at most */
+};
+
+/* An event that could not be written yet: a copy */
+struct pending {
+	struct le le;
+	struct evbus_event ev;     /* its strings are these:          */
+	char *id;
+	char *type;
+	char *json;
+	size_t bytes;
 };
 
 struct evstore {
@@ -44,6 +68,15 @@ struct evstore {
 	evstore_floor_h *floorh;   /* oldest seq someone still needs  */
 	void *floorarg;
 	struct tmr tmr_trim;
+
+	/* writes that failed (main thread) */
+	struct list pendl;         /* struct pending, oldest first    */
+	size_t pend_bytes;
+	struct tmr tmr_flush;
+	struct evstore_status st;  /* what health and metrics read    */
+	uint64_t fail_mono;        /* when writes began to fail       */
+	uint64_t logged_mono;      /* the last line about it          */
+	uint64_t lost_at_fail;     /* st.lost when they began to      */
 
 	/* the checkpoint thread */
 	pthread_t thread;
@@ -63,6 +96,10 @@ static const char schema[] =
 	" json TEXT NOT NULL);";
 
 static const char schema_version[] = "PRAGMA user_version=1";
+
+
+static int flush(struct evstore *es);
+static struct pending *pending_first(const struct evstore *es);
 
 
 static void *checkpoint_thread(void *arg)
@@ -104,6 +141,16 @@ static void evstore_destructor(void *arg)
 	struct evstore *es = arg;
 
 	tmr_cancel(&es->tmr_trim);
+	tmr_cancel(&es->tmr_flush);
+
+	/* a last try for what waits: the disk may have room now */
+	if (!list_isempty(&es->pendl) && flush(es))
+		errlog("evstore: %u events could not be written and are"
+		       " lost (seq %llu to %llu)\n",
+		       list_count(&es->pendl),
+		       (unsigned long long)pending_first(es)->ev.seq,
+		       (unsigned long long)es->st.last_pending);
+	list_flush(&es->pendl);
 
 	if (es->thread_run) {
 		pthread_mutex_lock(&es->mtx);
@@ -366,6 +413,8 @@ int evstore_open(struct evstore **esp, const char *path, uint32_t keep,
 	pthread_mutex_init(&es->mtx, NULL);
 	pthread_cond_init(&es->cond, NULL);
 	tmr_init(&es->tmr_trim);
+	tmr_init(&es->tmr_flush);
+	list_init(&es->pendl);
 	es->keep = keep;
 	es->max_age_s = max_age_s;
 
@@ -435,20 +484,35 @@ uint64_t evstore_last_seq(const struct evstore *es)
 }
 
 
-/**
- * Store an event; its seq must follow the last one
- *
- * @return 0 if stored, otherwise errorcode
+/*
+ * Writing, and what waits when writing fails
  */
-int evstore_append(struct evstore *es, const struct evbus_event *ev)
+
+static void pending_destructor(void *arg)
 {
-	sqlite3_stmt *st;
+	struct pending *p = arg;
+
+	list_unlink(&p->le);
+	mem_deref(p->id);
+	mem_deref(p->type);
+	mem_deref(p->json);
+}
+
+
+static struct pending *pending_first(const struct evstore *es)
+{
+	struct le *le = list_head(&es->pendl);
+
+	return le ? le->data : NULL;
+}
+
+
+/* Insert one event; SQLite's code, translated, logged by the caller */
+static int insert(struct evstore *es, const struct evbus_event *ev)
+{
+	sqlite3_stmt *st = es->st_ins;
 	int rc;
 
-	if (!es || !ev)
-		return EINVAL;
-
-	st = es->st_ins;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
 	sqlite3_bind_text(st, 2, ev->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
@@ -459,12 +523,193 @@ int evstore_append(struct evstore *es, const struct evbus_event *ev)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 
-	if (rc != SQLITE_DONE)
-		return db_err(es->db, "storing an event", rc);
+	return rc == SQLITE_DONE ? 0 : db_code(rc);
+}
 
-	es->last_seq = ev->seq;
+
+/* Write what waits, in one transaction; 0: nothing waits any more */
+static int flush(struct evstore *es)
+{
+	struct le *le;
+	int err = 0;
+
+	if (sqlite3_exec(es->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return db_code(sqlite3_extended_errcode(es->db));
+
+	for (le = list_head(&es->pendl); le && !err; le = le->next) {
+		const struct pending *p = le->data;
+
+		err = insert(es, &p->ev);
+	}
+
+	if (!err && sqlite3_exec(es->db, "COMMIT", NULL, NULL, NULL))
+		err = db_code(sqlite3_extended_errcode(es->db));
+	if (err) {
+		(void)sqlite3_exec(es->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+
+	es->last_seq = es->st.last_pending;
+	es->st.written_late += list_count(&es->pendl);
+	list_flush(&es->pendl);
+	es->pend_bytes = 0;
 
 	return 0;
+}
+
+
+/* Writes fail: once when they begin, then once a minute at most */
+static void fail_log(struct evstore *es, int err)
+{
+	uint64_t now = tmr_jiffies();
+
+	if (!es->fail_mono) {
+		es->fail_mono = now;
+		es->logged_mono = now;
+		es->lost_at_fail = es->st.lost;
+		errlog("evstore: %s: cannot write the event log (%m): events"
+		       " wait in memory (at most %u) and are written when it"
+		       " works again\n", es->path, err, PENDING_MAX);
+		return;
+	}
+
+	if (now - es->logged_mono < FAIL_LOG_MS)
+		return;
+
+	warning("evstore: %s: still cannot write the event log (%m) after"
+		" %llu s: %u events wait, %llu lost\n", es->path, err,
+		(unsigned long long)((now - es->fail_mono) / 1000),
+		list_count(&es->pendl),
+		(unsigned long long)(es->st.lost - es->lost_at_fail));
+	es->logged_mono = now;
+}
+
+
+static void flush_handler(void *arg)
+{
+	struct evstore *es = arg;
+	unsigned n = list_count(&es->pendl);
+	int err;
+
+	err = flush(es);
+	if (err) {
+		es->st.err = err;
+		fail_log(es, err);
+		tmr_start(&es->tmr_flush, FLUSH_MS, flush_handler, es);
+		return;
+	}
+
+	info("evstore: %s: writing again after %llu s: %u events written"
+	     " late, %llu lost\n", es->path,
+	     (unsigned long long)((tmr_jiffies() - es->fail_mono) / 1000), n,
+	     (unsigned long long)(es->st.lost - es->lost_at_fail));
+
+	es->st.err = 0;
+	es->st.since_ms = 0;
+	es->fail_mono = 0;
+}
+
+
+/* Keep an event to write later; the oldest waiting one goes if there
+   are too many */
+static int pending_add(struct evstore *es, const struct evbus_event *ev)
+{
+	struct pending *p;
+	size_t bytes = strlen(ev->json);
+	int err;
+
+	p = mem_zalloc(sizeof(*p), pending_destructor);
+	if (!p)
+		return ENOMEM;
+
+	err  = str_dup(&p->id, ev->id);
+	err |= str_dup(&p->type, ev->type);
+	err |= str_dup(&p->json, ev->json);
+	if (err) {
+		mem_deref(p);
+		return ENOMEM;
+	}
+
+	p->ev = *ev;
+	p->ev.id = p->id;
+	p->ev.type = p->type;
+	p->ev.json = p->json;
+	p->bytes = bytes;
+
+	while (!list_isempty(&es->pendl) &&
+	       (list_count(&es->pendl) >= PENDING_MAX ||
+		es->pend_bytes + bytes > PENDING_BYTES_MAX)) {
+		struct pending *old = pending_first(es);
+
+		es->pend_bytes -= old->bytes;
+		++es->st.lost;
+		mem_deref(old);
+	}
+
+	list_append(&es->pendl, &p->le, p);
+	es->pend_bytes += bytes;
+	es->st.last_pending = ev->seq;
+
+	if (!tmr_isrunning(&es->tmr_flush))
+		tmr_start(&es->tmr_flush, FLUSH_MS, flush_handler, es);
+
+	return 0;
+}
+
+
+/**
+ * Store an event; its seq must follow the last one. If the write fails
+ * (or others wait already) the event waits in memory and is written
+ * later, in order.
+ *
+ * @return 0 if stored, EAGAIN if it waits to be written, otherwise
+ *         errorcode (it is lost)
+ */
+int evstore_append(struct evstore *es, const struct evbus_event *ev)
+{
+	int err;
+
+	if (!es || !ev)
+		return EINVAL;
+
+	/* behind those that wait: the log stays in seq order */
+	if (list_isempty(&es->pendl)) {
+		err = insert(es, ev);
+		if (!err) {
+			es->last_seq = ev->seq;
+			return 0;
+		}
+
+		es->st.err = err;
+		if (!es->st.since_ms)
+			es->st.since_ms = sptime_now_ms();
+		fail_log(es, err);
+	}
+
+	++es->st.not_stored;
+
+	err = pending_add(es, ev);
+	if (err) {
+		++es->st.lost;
+		return err;
+	}
+
+	return EAGAIN;
+}
+
+
+/** How writing goes: what waits, what was lost (all zero if fine) */
+void evstore_status(const struct evstore *es, struct evstore_status *st)
+{
+	if (!st)
+		return;
+
+	memset(st, 0, sizeof(*st));
+	if (!es)
+		return;
+
+	*st = es->st;
+	st->pending = list_count(&es->pendl);
 }
 
 

@@ -62,9 +62,10 @@ static void post_webhooks(struct api_req *req, void *arg)
 	struct sp_err e;
 	json_t *obj;
 
-	/* from the newest event on: no backlog for a new endpoint */
+	/* from the newest event on (published, written or not): no
+	   backlog for a new endpoint */
 	if (webhooks_create(ctl->webhooks, req->body,
-			    evstore_last_seq(ctl->core->store), &wh, &e)) {
+			    evbus_last_seq(ctl->core->bus), &wh, &e)) {
 		api_fail(req, &e);
 		return;
 	}

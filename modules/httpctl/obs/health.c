@@ -21,6 +21,9 @@
  *                        reason per endpoint, until one succeeds)
  *   audio_loss           a live call loses more than httpctl_loss_degraded
  *                        percent of its packets, in either direction
+ *   store_full           the event log cannot be written: the disk is
+ *                        full; events wait in memory (some may be lost)
+ *   store_error          the same for another reason (an I/O error)
  *
  * Threads: main thread only.
  */
@@ -206,6 +209,27 @@ static int reason_add(json_t *arr, const char *code, json_t *extra,
 }
 
 
+/* The event log cannot be written: events wait in memory until it can */
+static int store_reason(json_t *arr, const struct httpctl *ctl)
+{
+	struct evstore_status st;
+
+	evstore_status(ctl->core->store, &st);
+	if (!st.pending)
+		return 0;
+
+	return reason_add(arr, st.err == ENOSPC ? "store_full" : "store_error",
+			  json_pack("{s:I, s:I, s:o}",
+				    "pending", (json_int_t)st.pending,
+				    "lost", (json_int_t)st.lost,
+				    "since", jx_time(st.since_ms)),
+			  "the event log cannot be written (%m): %zu events"
+			  " wait in memory to be written, %llu lost since"
+			  " start; events still reach WebSocket clients",
+			  st.err, st.pending, (unsigned long long)st.lost);
+}
+
+
 static double worse_loss(const struct quality *q)
 {
 	return q->loss_pct > q->tx_loss_pct ? q->loss_pct : q->tx_loss_pct;
@@ -254,6 +278,8 @@ json_t *health_reasons(struct httpctl *ctl, const struct health_webhooks *hw)
 				  ep.error ? "; last: " : "",
 				  ep.error ? ep.error : "");
 	}
+
+	err |= store_reason(arr, ctl);
 
 	for (le = list_head(calls_active(ctl->calls)); le; le = le->next) {
 		const struct pcall *pc = le->data;
@@ -436,7 +462,9 @@ static json_t *events_encode(struct httpctl *ctl,
 {
 	const struct evbus *bus = ctl->core->bus;
 	struct whdeliver_stats ds;
+	struct evstore_status ss;
 	json_t *endpoints = json_array();
+	char errbuf[64];
 
 	if (endpoints && webhooks_scan(ctl, hw, endpoints)) {
 		json_decref(endpoints);
@@ -444,12 +472,23 @@ static json_t *events_encode(struct httpctl *ctl,
 	}
 
 	whdeliver_stats(ctl->whdeliver, &ds);
+	evstore_status(ctl->core->store, &ss);
 
-	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:b},"
-			 " s:o, s:{s:i, s:i, s:i, s:o}}",
+	return json_pack("{s:I, s:I, s:I, s:{s:b, s:o, s:o, s:I, s:I, s:I},"
+			 " s:{s:I, s:I, s:I, s:I, s:b}, s:o,"
+			 " s:{s:i, s:i, s:i, s:o}}",
 			 "published", (json_int_t)evbus_published(bus),
 			 "store_errors", (json_int_t)evbus_store_errors(bus),
 			 "last_seq", (json_int_t)evbus_last_seq(bus),
+			 "store",
+			   "writing", ss.pending == 0,
+			   "error", ss.pending ? json_string(str_error(ss.err,
+						 errbuf, sizeof(errbuf)))
+					       : json_null(),
+			   "since", jx_time(ss.pending ? ss.since_ms : 0),
+			   "pending", (json_int_t)ss.pending,
+			   "written_late", (json_int_t)ss.written_late,
+			   "lost", (json_int_t)ss.lost,
 			 "deliveries",
 			   "ok", (json_int_t)ds.ok,
 			   "failed", (json_int_t)ds.failed,

@@ -40,6 +40,7 @@ enum {
 	POST_TIMEOUT_MS = 15000,       /* connect and answer, in all      */
 	SCAN_MAX = 1000,               /* events read per step of a scan  */
 	DB_RETRY_MS = 5000,            /* after a database error          */
+	STORED_WAIT_MS = 1000,         /* events the store writes late    */
 	PRUNE_MS = 10 * 60 * 1000,     /* delivery records of gone events */
 };
 
@@ -50,6 +51,7 @@ struct whdeliver {
 	struct evbus_sub *sub;
 	struct whhttp *http;
 	struct tmr tmr_prune;
+	struct tmr tmr_stored;       /* events the store writes late    */
 	struct whdeliver_stats stats;
 };
 
@@ -477,13 +479,10 @@ static void run_handler(void *arg)
 }
 
 
-/* A new event: endpoints with nothing to do look whether it is theirs.
-   The event is stored before subscribers hear of it. */
-static void event_handler(const struct evbus_event *ev, void *arg)
+/* Endpoints with nothing to do look whether the new events are theirs */
+static void nudge_idle(struct whdeliver *wd)
 {
-	struct whdeliver *wd = arg;
 	struct le *le;
-	(void)ev;
 
 	for (le = list_head(webhooks_list(wd->whs)); le; le = le->next) {
 		struct webhook *wh = le->data;
@@ -491,6 +490,33 @@ static void event_handler(const struct evbus_event *ev, void *arg)
 		if (wh->enabled && wh->dl && !wh->head.seq)
 			nudge(wh->dl);
 	}
+}
+
+
+static void stored_handler(void *arg)
+{
+	struct whdeliver *wd = arg;
+	struct evstore_status st;
+
+	evstore_status(wd->store, &st);
+	if (st.pending)
+		tmr_start(&wd->tmr_stored, STORED_WAIT_MS, stored_handler, wd);
+	else
+		nudge_idle(wd);
+}
+
+
+/* A new event: it is stored before subscribers hear of it, unless the
+   store could not write it (a full disk): then it waits in the store's
+   memory, and the endpoints look once it is written */
+static void event_handler(const struct evbus_event *ev, void *arg)
+{
+	struct whdeliver *wd = arg;
+
+	if (ev->seq <= evstore_last_seq(wd->store))
+		nudge_idle(wd);
+	else if (!tmr_isrunning(&wd->tmr_stored))
+		tmr_start(&wd->tmr_stored, STORED_WAIT_MS, stored_handler, wd);
 }
 
 
@@ -517,6 +543,7 @@ static void whdeliver_destructor(void *arg)
 	struct le *le;
 
 	tmr_cancel(&wd->tmr_prune);
+	tmr_cancel(&wd->tmr_stored);
 	evstore_set_floor_handler(wd->store, NULL, NULL);
 	mem_deref(wd->sub);
 
@@ -557,6 +584,7 @@ int whdeliver_alloc(struct whdeliver **wdp, const struct whdeliver_prm *prm)
 		return ENOMEM;
 
 	tmr_init(&wd->tmr_prune);
+	tmr_init(&wd->tmr_stored);
 	wd->whs = mem_ref(prm->whs);
 	wd->bus = mem_ref(prm->bus);
 	wd->store = mem_ref(prm->store);
@@ -710,9 +738,16 @@ int whdeliver_test(struct whdeliver *wd, struct webhook *wh,
 	if (e)
 		goto fail;
 
-	/* the event as stored: a test that the log lost cannot be sent */
+	/* the event as stored: one the log could not write (a full disk)
+	   cannot be sent, as its redelivery could not be queued either */
 	db = webhooks_db(wh->whs);
 	seq = evbus_last_seq(wd->bus);
+	if (seq > evstore_last_seq(wd->store))
+		return sp_err_set(err, 503, "event_log_unavailable",
+				  "the event log cannot be written now (see"
+				  " GET /api/v1/health): the test event was"
+				  " published but is not sent");
+
 	e = whoutbox_event_load(wd->store, seq, &ev);
 	if (!e && strcmp(ev->type, "webhook.test"))
 		e = EPROTO;
