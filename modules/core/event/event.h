@@ -40,6 +40,7 @@ int  evstore_open(struct evstore **esp, const char *path, uint32_t keep,
 		  uint32_t max_age_s);
 void evstore_set_floor_handler(struct evstore *es, evstore_floor_h *h,
 			       void *arg);
+void evstore_trim(struct evstore *es);
 uint64_t evstore_last_seq(const struct evstore *es);
 int  evstore_append(struct evstore *es, const struct evbus_event *ev);
 void evstore_status(const struct evstore *es, struct evstore_status *st);

@@ -477,6 +477,14 @@ void evstore_set_floor_handler(struct evstore *es, evstore_floor_h *h,
 }
 
 
+/** Trim now, not at the next round: a reader let go of old events */
+void evstore_trim(struct evstore *es)
+{
+	if (es)
+		trim(es);
+}
+
+
 /** The seq of the newest stored event (0: none yet) */
 uint64_t evstore_last_seq(const struct evstore *es)
 {

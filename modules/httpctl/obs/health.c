@@ -115,7 +115,7 @@ static json_t *webhook_health(const struct webhook *wh, size_t pending,
 	whdeliver_ep(wh, &ep);
 
 	return json_pack("{s:s, s:b, s:b, s:i, s:o, s:o, s:o, s:I, s:b,"
-			 " s:o}",
+			 " s:o, s:I}",
 			 "id", wh->id,
 			 "enabled", wh->enabled,
 			 "failing", health_webhook_failing(wh),
@@ -125,7 +125,8 @@ static json_t *webhook_health(const struct webhook *wh, size_t pending,
 			 "last_failure_at", jx_time(ep.last_fail_ms),
 			 "pending", (json_int_t)pending,
 			 "pending_more", more,
-			 "oldest_pending_age_ms", age(now, oldest));
+			 "oldest_pending_age_ms", age(now, oldest),
+			 "dropped", (json_int_t)ep.dropped);
 }
 
 
@@ -476,7 +477,7 @@ static json_t *events_encode(struct httpctl *ctl,
 
 	return json_pack("{s:I, s:I, s:I, s:{s:b, s:o, s:o, s:I, s:I, s:I},"
 			 " s:{s:I, s:I, s:I, s:I, s:b}, s:o,"
-			 " s:{s:i, s:i, s:i, s:o}}",
+			 " s:{s:i, s:i, s:i, s:I, s:o}}",
 			 "published", (json_int_t)evbus_published(bus),
 			 "store_errors", (json_int_t)evbus_store_errors(bus),
 			 "last_seq", (json_int_t)evbus_last_seq(bus),
@@ -501,6 +502,7 @@ static json_t *events_encode(struct httpctl *ctl,
 			   "enabled", (int)hw->enabled,
 			   "disabled", (int)hw->disabled,
 			   "failing", (int)hw->failing,
+			   "dropped", (json_int_t)ds.dropped,
 			   "endpoints", endpoints);
 }
 

@@ -25,9 +25,18 @@
  * again (at least once). On start, a pending head keeps its stored time
  * (due at once if it has passed).
  *
- * Counters (for health and metrics): attempts by result since start, and
- * per endpoint the failures since its last success and the last error;
- * in memory only, while the head's stored attempts survive a restart.
+ * Retention: an endpoint that falls too far behind (retain.c) gives up
+ * what it owes beyond that, so the event log stays bounded even when an
+ * endpoint fails forever. A pass over the endpoints every
+ * whretain_interval_ms() records each event given up as a failed
+ * delivery ("dropped by retention") and moves the cursor past it, in
+ * one transaction per step, then lets the log trim. An attempt in
+ * flight is never cut short: its endpoint waits for the next pass.
+ *
+ * Counters (for health and metrics): attempts by result since start,
+ * events given up, and per endpoint the failures since its last success
+ * and the last error; in memory only, while the head's stored attempts
+ * survive a restart.
  *
  * Threads: main thread only.
  */
@@ -50,7 +59,9 @@ struct whdeliver {
 	struct evstore *store;
 	struct evbus_sub *sub;
 	struct whhttp *http;
+	struct whretain retain;
 	struct tmr tmr_prune;
+	struct tmr tmr_retain;       /* the next pass of giving up      */
 	struct tmr tmr_stored;       /* events the store writes late    */
 	struct whdeliver_stats stats;
 };
@@ -71,6 +82,15 @@ struct whdl {
 	char error[160];             /* the last failure's              */
 	uint64_t last_ok_ms;
 	uint64_t last_fail_ms;
+	uint64_t dropped;            /* events given up since start     */
+	struct whoutbox_drop pass;   /* given up in this pass, to log   */
+};
+
+/* What the pass of giving up goes by */
+struct beyond {
+	const struct whretain *r;
+	uint64_t last_seq;
+	uint64_t now;
 };
 
 
@@ -537,12 +557,232 @@ static void prune_handler(void *arg)
 }
 
 
+/*
+ * Giving up what an endpoint owes beyond retention
+ */
+
+static bool beyond_handler(const struct evbus_event *ev, void *arg)
+{
+	const struct beyond *b = arg;
+
+	return whretain_beyond(b->r, ev->seq, ev->time_ms, b->last_seq,
+			       b->now);
+}
+
+
+/* Count what was given up into a pass (or a step of one) */
+static void pass_merge(struct whoutbox_drop *pass,
+		       const struct whoutbox_drop *d)
+{
+	if (!d->n)
+		return;
+
+	pass->first = pass->n ? min(pass->first, d->first) : d->first;
+	pass->last = pass->n ? max(pass->last, d->last) : d->last;
+	pass->n += d->n;
+}
+
+
+static void pass_add(struct whoutbox_drop *pass, uint64_t seq)
+{
+	struct whoutbox_drop one = {seq, 1, seq, seq};
+
+	pass_merge(pass, &one);
+}
+
+
+/* A job (the head, or a redelivery) whose event is beyond is recorded
+   as given up and settled; *droppedp says whether it was */
+static int job_drop(struct whdl *dl, const struct webhook_job *job,
+		    bool redelivery, const struct beyond *b, bool *droppedp)
+{
+	struct webhook *wh = dl->wh;
+	struct sqlite3 *db = webhooks_db(wh->whs);
+	struct whoutbox_event *ev = NULL;
+	struct whd_record rec;
+	int err;
+
+	*droppedp = false;
+
+	/* an event gone from the log is run()'s to settle */
+	err = whoutbox_event_load(dl->wd->store, job->seq, &ev);
+	if (err == ENOENT)
+		return 0;
+	if (err)
+		return err;
+
+	if (!whretain_beyond(b->r, ev->seq, ev->time_ms, b->last_seq,
+			     b->now))
+		goto out;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.seq = ev->seq;
+	rec.event_id = ev->id;
+	rec.type = ev->type;
+	rec.attempt = job->attempts + 1;
+	rec.state = WHD_FAILED;
+	rec.error = WHOUTBOX_DROPPED;
+	rec.at_ms = b->now;
+
+	err = whoutbox_record(db, wh->id, &rec);
+	if (err)
+		goto out;
+
+	if (redelivery)
+		err = whoutbox_redeliver_save(db, wh->id, job, true);
+	else
+		err = webhook_give_up(wh, job->seq);
+	if (err)
+		goto out;
+
+	*droppedp = true;
+
+ out:
+	mem_deref(ev);
+
+	return err;
+}
+
+
+/*
+ * One step of giving up at an endpoint, in one transaction: its
+ * redeliveries, its head, then the owed events after its cursor, each
+ * while beyond. *givenp gets the count; EAGAIN: more to read.
+ */
+static int drop_step(struct whdl *dl, const struct beyond *b,
+		     uint32_t *givenp)
+{
+	struct webhook *wh = dl->wh;
+	struct sqlite3 *db = webhooks_db(wh->whs);
+	struct whoutbox_drop step, d;
+	struct webhook_job rj;
+	bool dropped = true, more = false;
+	int err;
+
+	*givenp = 0;
+
+	if (dl->post || !wh->enabled)
+		return 0;
+
+	err = db_begin(db);
+	if (err)
+		return err;
+
+	memset(&step, 0, sizeof(step));
+
+	while (!err && dropped) {
+		err = whoutbox_redeliver_oldest(db, wh->id, &rj);
+		if (!err)
+			err = job_drop(dl, &rj, true, b, &dropped);
+		if (!err && dropped)
+			pass_add(&step, rj.seq);
+	}
+	if (err == ENOENT)
+		err = 0;
+
+	if (!err && wh->head.seq) {
+		uint64_t seq = wh->head.seq;
+
+		err = job_drop(dl, &wh->head, false, b, &dropped);
+		if (!err && dropped)
+			pass_add(&step, seq);
+	}
+
+	if (!err && !wh->head.seq) {
+		err = whoutbox_drop(wh, SCAN_MAX, b->now, beyond_handler,
+				    (void *)b, &d);
+		more = err == EAGAIN;
+		if (more)
+			err = 0;
+		if (!err)
+			pass_merge(&step, &d);
+		if (!err && d.through > wh->cursor)
+			err = webhook_give_up(wh, d.through);
+	}
+
+	/* the cursor moved in memory even if this fails: what it passed is
+	   given up all the same, and said so */
+	err = db_end(db, err);
+	if (err && step.n)
+		warning("httpctl: webhook %s: the records of %u events given"
+			" up (seq %llu to %llu) could not be written: %m\n",
+			wh->id, step.n, (unsigned long long)step.first,
+			(unsigned long long)step.last, err);
+
+	pass_merge(&dl->pass, &step);
+	*givenp = step.n;
+
+	return err ? err : more ? EAGAIN : 0;
+}
+
+
+/* The end of an endpoint's pass: what it gave up, once, in the log */
+static void pass_end(struct whdl *dl)
+{
+	struct whoutbox_drop *pass = &dl->pass;
+
+	if (!pass->n)
+		return;
+
+	warning("httpctl: webhook %s: %u events (seq %llu to %llu) given up,"
+		" not delivered: beyond httpctl_webhook_give_up or"
+		" httpctl_webhook_backlog_max\n", dl->wh->id, pass->n,
+		(unsigned long long)pass->first,
+		(unsigned long long)pass->last);
+
+	memset(pass, 0, sizeof(*pass));
+}
+
+
+static void retain_handler(void *arg)
+{
+	struct whdeliver *wd = arg;
+	struct beyond b;
+	bool more = false, given = false;
+	struct le *le;
+
+	b.r = &wd->retain;
+	b.last_seq = evstore_last_seq(wd->store);
+	b.now = sptime_now_ms();
+
+	for (le = list_head(webhooks_list(wd->whs)); le; le = le->next) {
+		struct webhook *wh = le->data;
+		uint32_t n = 0;
+		int err;
+
+		if (!wh->dl)
+			continue;
+
+		err = drop_step(wh->dl, &b, &n);
+		if (n) {
+			wd->stats.dropped += n;
+			wh->dl->dropped += n;
+			given = true;
+			nudge(wh->dl);
+		}
+		if (err == EAGAIN)
+			more = true;
+		else
+			pass_end(wh->dl);
+	}
+
+	/* what was given up no longer holds the log back */
+	if (given)
+		evstore_trim(wd->store);
+
+	tmr_start(&wd->tmr_retain,
+		  more ? 0 : whretain_interval_ms(&wd->retain),
+		  retain_handler, wd);
+}
+
+
 static void whdeliver_destructor(void *arg)
 {
 	struct whdeliver *wd = arg;
 	struct le *le;
 
 	tmr_cancel(&wd->tmr_prune);
+	tmr_cancel(&wd->tmr_retain);
 	tmr_cancel(&wd->tmr_stored);
 	evstore_set_floor_handler(wd->store, NULL, NULL);
 	mem_deref(wd->sub);
@@ -584,7 +824,12 @@ int whdeliver_alloc(struct whdeliver **wdp, const struct whdeliver_prm *prm)
 		return ENOMEM;
 
 	tmr_init(&wd->tmr_prune);
+	tmr_init(&wd->tmr_retain);
 	tmr_init(&wd->tmr_stored);
+	if (prm->retain)
+		wd->retain = *prm->retain;
+	else
+		(void)whretain_cfg_read(&wd->retain, NULL);
 	wd->whs = mem_ref(prm->whs);
 	wd->bus = mem_ref(prm->bus);
 	wd->store = mem_ref(prm->store);
@@ -610,6 +855,7 @@ int whdeliver_alloc(struct whdeliver **wdp, const struct whdeliver_prm *prm)
 
 	evstore_set_floor_handler(wd->store, floor_handler, wd);
 	tmr_start(&wd->tmr_prune, PRUNE_MS, prune_handler, wd);
+	tmr_start(&wd->tmr_retain, 0, retain_handler, wd);
 
  out:
 	if (err)
@@ -812,4 +1058,5 @@ void whdeliver_ep(const struct webhook *wh, struct whdeliver_ep *ep)
 	ep->error = dl->fails ? dl->error : NULL;
 	ep->last_ok_ms = dl->last_ok_ms;
 	ep->last_fail_ms = dl->last_fail_ms;
+	ep->dropped = dl->dropped;
 }

@@ -527,6 +527,26 @@ int webhook_head_due(struct webhook *wh, uint64_t now_ms)
 
 
 /**
+ * The events up to seq are given up (retention let them go): the
+ * cursor moves there, and a head at or before it goes; saved
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int webhook_give_up(struct webhook *wh, uint64_t seq)
+{
+	if (!wh)
+		return EINVAL;
+
+	if (wh->head.seq && wh->head.seq <= seq)
+		memset(&wh->head, 0, sizeof(wh->head));
+
+	wh->cursor = max(wh->cursor, seq);
+
+	return state_save(wh);
+}
+
+
+/**
  * Disable an endpoint for good (it answered 410 Gone): it gets nothing
  * more; its cursor and head stay as they were; saved
  *

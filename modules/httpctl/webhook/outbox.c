@@ -244,6 +244,109 @@ int whoutbox_backlog(const struct webhook *wh, size_t max, size_t *np,
 }
 
 
+/*
+ * Giving up what retention lets go (retain.c decides, deliver.c acts)
+ */
+
+struct drop {
+	struct sqlite3 *db;
+	const struct webhook *wh;
+	whoutbox_beyond_h *beyondh;
+	void *arg;
+	uint64_t now;
+	size_t read;
+	bool stopped;          /* an event was not beyond: done        */
+	struct whoutbox_drop *d;
+	int err;
+};
+
+
+static bool drop_handler(const struct evbus_event *ev, void *arg)
+{
+	struct drop *dr = arg;
+	struct whd_record rec;
+
+	++dr->read;
+
+	if (!dr->beyondh(ev, dr->arg)) {
+		dr->stopped = true;
+		return true;
+	}
+
+	if (webhook_matches(dr->wh, ev->type)) {
+		memset(&rec, 0, sizeof(rec));
+		rec.seq = ev->seq;
+		rec.event_id = ev->id;
+		rec.type = ev->type;
+		rec.attempt = 1;
+		rec.state = WHD_FAILED;
+		rec.error = WHOUTBOX_DROPPED;
+		rec.at_ms = dr->now;
+
+		dr->err = whoutbox_record(dr->db, dr->wh->id, &rec);
+		if (dr->err)
+			return true;
+
+		if (!dr->d->n++)
+			dr->d->first = ev->seq;
+		dr->d->last = ev->seq;
+	}
+
+	dr->d->through = ev->seq;
+
+	return false;
+}
+
+
+/**
+ * Give up the events after an endpoint's cursor that are beyond what it
+ * may owe, oldest first, up to the first that is not: each one it owes
+ * gets a delivery record "failed" whose attempt says WHOUTBOX_DROPPED.
+ * Part of the caller's transaction; the caller moves the cursor to
+ * d->through. For an endpoint with no event at its head.
+ *
+ * @param wh       Endpoint
+ * @param max      Read at most this many events of the log
+ * @param now_ms   Unix ms, the time of the records
+ * @param beyondh  Says whether an event is beyond (retain.c)
+ * @param arg      Its argument
+ * @param d        Returned: how far, how many, which
+ *
+ * @return 0 if success, EAGAIN if max events were read (call again),
+ *         otherwise errorcode
+ */
+int whoutbox_drop(const struct webhook *wh, size_t max, uint64_t now_ms,
+		  whoutbox_beyond_h *beyondh, void *arg,
+		  struct whoutbox_drop *d)
+{
+	struct drop dr;
+	int err;
+
+	if (!wh || !beyondh || !d)
+		return EINVAL;
+
+	memset(d, 0, sizeof(*d));
+	d->through = wh->cursor;
+
+	memset(&dr, 0, sizeof(dr));
+	dr.db = webhooks_db(wh->whs);
+	dr.wh = wh;
+	dr.beyondh = beyondh;
+	dr.arg = arg;
+	dr.now = now_ms;
+	dr.d = d;
+
+	err = evstore_each(webhooks_store(wh->whs), wh->cursor, max,
+			   drop_handler, &dr);
+	if (!err)
+		err = dr.err;
+	if (err)
+		return err;
+
+	return !dr.stopped && dr.read == max ? EAGAIN : 0;
+}
+
+
 static void event_destructor(void *arg)
 {
 	struct whoutbox_event *ev = arg;
@@ -277,6 +380,7 @@ static bool load_handler(const struct evbus_event *e, void *arg)
 	}
 
 	ev->seq = e->seq;
+	ev->time_ms = e->time_ms;
 	ld->err  = str_dup(&ev->id, e->id);
 	ld->err |= str_dup(&ev->type, e->type);
 	ld->err |= str_dup(&ev->json, e->json);
@@ -623,23 +727,22 @@ int whoutbox_redeliver_add(struct sqlite3 *db, const char *webhook,
 }
 
 
-/**
- * The redelivery of an endpoint due first
- *
- * @return 0 if success, ENOENT if none is queued
- */
-int whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
-			    struct webhook_job *job)
+/* The first redelivery of an endpoint in this order */
+static int redeliver_first(struct sqlite3 *db, const char *webhook,
+			   const char *order, struct webhook_job *job)
 {
 	sqlite3_stmt *st = NULL;
+	char sql[128];
 	int rc, err;
 
 	if (!db || !webhook || !job)
 		return EINVAL;
 
-	err = db_prepare(db, &st, "SELECT seq, attempts, next_ms"
-			 " FROM redeliveries WHERE webhook = ?"
-			 " ORDER BY next_ms, seq LIMIT 1");
+	re_snprintf(sql, sizeof(sql), "SELECT seq, attempts, next_ms"
+		    " FROM redeliveries WHERE webhook = ?"
+		    " ORDER BY %s, seq LIMIT 1", order);
+
+	err = db_prepare(db, &st, sql);
 	if (err)
 		return err;
 
@@ -661,6 +764,30 @@ int whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
 	sqlite3_finalize(st);
 
 	return err;
+}
+
+
+/**
+ * The redelivery of an endpoint due first
+ *
+ * @return 0 if success, ENOENT if none is queued
+ */
+int whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
+			    struct webhook_job *job)
+{
+	return redeliver_first(db, webhook, "next_ms", job);
+}
+
+
+/**
+ * The queued redelivery of an endpoint with the oldest event
+ *
+ * @return 0 if success, ENOENT if none is queued
+ */
+int whoutbox_redeliver_oldest(struct sqlite3 *db, const char *webhook,
+			      struct webhook_job *job)
+{
+	return redeliver_first(db, webhook, "seq", job);
 }
 
 

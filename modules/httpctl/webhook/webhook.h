@@ -46,6 +46,23 @@ bool whretry_next(uint64_t *waitp, unsigned attempts, uint32_t rnd,
 
 
 /*
+ * Webhook retention (retain.c): how far an endpoint may fall behind
+ * before what it owes is given up
+ */
+
+/** The bounds on what an endpoint may owe */
+struct whretain {
+	uint64_t give_up_ms;   /* an owed event older than this goes      */
+	uint32_t backlog_max;  /* ... or one this many behind the newest  */
+};
+
+int  whretain_cfg_read(struct whretain *r, const struct conf *conf);
+bool whretain_beyond(const struct whretain *r, uint64_t seq,
+		     uint64_t time_ms, uint64_t last_seq, uint64_t now_ms);
+uint64_t whretain_interval_ms(const struct whretain *r);
+
+
+/*
  * Webhook endpoints (endpoint.c): the webhooks table, where each stands
  */
 
@@ -64,8 +81,8 @@ struct webhook_job {
 /**
  * An endpoint; its row in the webhooks table says the same. The
  * delivery state (enabled, disabled_*, cursor, head) is written only by
- * the webhook_head_*(), webhook_pass() and webhook_disable() verbs of
- * endpoint.c; others read it.
+ * the webhook_head_*(), webhook_pass(), webhook_give_up() and
+ * webhook_disable() verbs of endpoint.c; others read it.
  */
 struct webhook {
 	struct le le;          /* in the webhooks list                    */
@@ -98,6 +115,7 @@ int  webhook_head_settle(struct webhook *wh);
 int  webhook_head_wait(struct webhook *wh, uint32_t attempts,
 		       uint64_t next_ms);
 int  webhook_head_due(struct webhook *wh, uint64_t now_ms);
+int  webhook_give_up(struct webhook *wh, uint64_t seq);
 int  webhook_disable(struct webhook *wh, const char *reason,
 		     uint64_t now_ms);
 int  webhook_delete(struct webhook *wh);
@@ -146,9 +164,25 @@ struct whd_record {
 /** An event read from the log */
 struct whoutbox_event {
 	uint64_t seq;
+	uint64_t time_ms;      /* when it was published, unix ms          */
 	char *id;
 	char *type;
 	char *json;            /* the envelope as stored: the body        */
+};
+
+/* The error of the attempt that records an event given up by
+   retention (retain.c) */
+#define WHOUTBOX_DROPPED "dropped by retention"
+
+/* Is this owed event beyond what the endpoint may still owe? */
+typedef bool (whoutbox_beyond_h)(const struct evbus_event *ev, void *arg);
+
+/** What a step of giving up did */
+struct whoutbox_drop {
+	uint64_t through;      /* the cursor may move here                */
+	uint32_t n;            /* owed events given up                    */
+	uint64_t first;        /* the seq of the first and last of them   */
+	uint64_t last;
 };
 
 int  whoutbox_init(struct sqlite3 *db);
@@ -167,8 +201,13 @@ int  whoutbox_record_seq(struct sqlite3 *db, const char *webhook,
 			 const char *event_id, uint64_t *seqp);
 int  whoutbox_redeliver_add(struct sqlite3 *db, const char *webhook,
 			    uint64_t seq, uint64_t now_ms);
+int  whoutbox_drop(const struct webhook *wh, size_t max, uint64_t now_ms,
+		   whoutbox_beyond_h *beyondh, void *arg,
+		   struct whoutbox_drop *d);
 int  whoutbox_redeliver_next(struct sqlite3 *db, const char *webhook,
 			     struct webhook_job *job);
+int  whoutbox_redeliver_oldest(struct sqlite3 *db, const char *webhook,
+			       struct webhook_job *job);
 int  whoutbox_redeliver_save(struct sqlite3 *db, const char *webhook,
 			     const struct webhook_job *job, bool settled);
 uint64_t whoutbox_floor(struct webhooks *whs);
@@ -237,6 +276,8 @@ struct whdeliver_prm {
 	struct evbus *bus;
 	struct evstore *store;
 	const char *ca;        /* CA file for https                       */
+	const struct whretain *retain;  /* how far an endpoint may fall
+					   behind; NULL: the defaults     */
 };
 
 int  whdeliver_alloc(struct whdeliver **wdp,
@@ -253,6 +294,7 @@ struct whdeliver_stats {
 	uint64_t ok;           /* answered 2xx                            */
 	uint64_t failed;       /* did not succeed (retried, or not)       */
 	uint64_t abandoned;    /* events given up after the last attempt  */
+	uint64_t dropped;      /* events given up by retention            */
 };
 
 /** An endpoint's recent attempts */
@@ -261,6 +303,7 @@ struct whdeliver_ep {
 	const char *error;     /* why the last one failed, or NULL        */
 	uint64_t last_ok_ms;   /* unix ms; 0: none since start            */
 	uint64_t last_fail_ms;
+	uint64_t dropped;      /* events given up by retention            */
 };
 
 void whdeliver_stats(const struct whdeliver *wd,

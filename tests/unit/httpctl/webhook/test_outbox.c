@@ -1,6 +1,7 @@
 /**
  * @file test_outbox.c  The webhook outbox on a real store: the attempts
- *                      of a delivery (the newest ten kept)
+ *                      of a delivery (the newest ten kept), and giving up
+ *                      what retention lets go
  */
 
 #include <sqlite3.h>
@@ -205,6 +206,102 @@ static void a_retry_keeps_the_trace_of_earlier_failures(void **state)
 }
 
 
+/* Beyond: the events up to this seq */
+static bool beyond_handler(const struct evbus_event *ev, void *arg)
+{
+	const uint64_t *upto = arg;
+
+	return ev->seq <= *upto;
+}
+
+
+static struct webhook *endpoint(struct webhooks *whs, const char *filter)
+{
+	struct webhook *wh = NULL;
+	struct sp_err e;
+	json_t *args;
+
+	args = json_pack("{s:s, s:[s]}", "url", "http://127.0.0.1:9/h",
+			 "events", filter);
+	assert_int_equal(0, webhooks_create(whs, args, 0, &wh, &e));
+	json_decref(args);
+
+	return wh;
+}
+
+
+static void drop_gives_up_owed_events_up_to_the_first_kept(void **state)
+{
+	static const char *const typev[] = {
+		"call.incoming", "line.registered", "call.ended", "dtmf",
+		"call.incoming", "call.ended",
+	};
+	struct fixture *f = *state;
+	struct webhooks *whs = NULL;
+	struct whoutbox_drop d;
+	struct webhook *wh;
+	json_t *arr = NULL, *rec, *atts;
+	uint64_t upto = 4;
+	size_t i;
+
+	assert_int_equal(0, webhooks_alloc(&whs, f->store));
+	wh = endpoint(whs, "call.*");
+	for (i = 0; i < ARRAY_SIZE(typev); i++)
+		assert_int_equal(0, evbus_publish(f->bus, typev[i],
+						  json_object()));
+
+	/* at most 2 read: more to do */
+	assert_int_equal(0, db_begin(f->db));
+	assert_int_equal(EAGAIN, whoutbox_drop(wh, 2, 5000, beyond_handler,
+					       &upto, &d));
+	assert_int_equal(0, db_end(f->db, 0));
+	assert_int_equal(2, d.through);
+	assert_int_equal(1, d.n);
+	assert_int_equal(1, d.first);
+	assert_int_equal(1, d.last);
+	assert_int_equal(0, webhook_give_up(wh, d.through));
+	assert_int_equal(2, wh->cursor);
+
+	/* the rest up to seq 4, stopping at 5 (kept): 3 owed, 4 not */
+	assert_int_equal(0, whoutbox_drop(wh, 100, 6000, beyond_handler,
+					  &upto, &d));
+	assert_int_equal(4, d.through);
+	assert_int_equal(1, d.n);
+	assert_int_equal(3, d.first);
+	assert_int_equal(0, webhook_give_up(wh, d.through));
+
+	/* nothing more beyond: the cursor stays */
+	assert_int_equal(0, whoutbox_drop(wh, 100, 7000, beyond_handler,
+					  &upto, &d));
+	assert_int_equal(4, d.through);
+	assert_int_equal(0, d.n);
+
+	/* each event given up has its record, and only those it owed */
+	assert_int_equal(0, whoutbox_records(f->db, wh->id, 100, &arr));
+	assert_int_equal(2, json_array_size(arr));
+	for (i = 0; i < 2; i++) {
+		rec = json_array_get(arr, i);
+		assert_string_equal("failed", json_string_value(
+				    json_object_get(rec, "state")));
+		assert_string_equal(WHOUTBOX_DROPPED, json_string_value(
+				    json_object_get(rec, "error")));
+		assert_true(json_is_null(json_object_get(rec,
+							 "status_code")));
+		assert_true(json_is_null(json_object_get(rec,
+						"next_attempt_at")));
+		atts = json_object_get(rec, "attempts");
+		assert_int_equal(1, json_array_size(atts));
+		assert_int_equal(0, json_integer_value(json_object_get(
+				 json_array_get(atts, 0), "duration_ms")));
+	}
+	assert_int_equal(3, json_integer_value(json_object_get(
+			 json_array_get(arr, 0), "seq")));
+	json_decref(arr);
+
+	mem_deref(whs);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +309,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_retry_keeps_the_trace_of_earlier_failures,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			drop_gives_up_owed_events_up_to_the_first_kept,
 			setup, teardown),
 	};
 
