@@ -457,8 +457,8 @@ static bool method_unknown(const uint8_t *in, size_t len)
 	if (!i || i == len || in[i] != ' ')
 		return false;
 
-	for (; i + 5 <= len && in[i] != '\r' && in[i] != '\n'; i++) {
-		if (!memcmp(in + i, " HTTP/", min(len - i, (size_t)6)))
+	for (; i + 6 <= len && in[i] != '\r' && in[i] != '\n'; i++) {
+		if (!memcmp(in + i, " HTTP/", 6))
 			return true;
 	}
 
