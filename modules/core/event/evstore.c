@@ -79,6 +79,8 @@ struct evstore {
 	uint64_t lost_at_fail;     /* st.lost when they began to      */
 
 	/* the checkpoint thread */
+	sqlite3 *ckdb;             /* its connection: opened here, then
+				      the thread's alone              */
 	pthread_t thread;
 	bool thread_run;           /* main thread only                */
 	pthread_mutex_t mtx;       /* guards stop, with cond          */
@@ -97,22 +99,46 @@ static const char schema[] =
 
 static const char schema_version[] = "PRAGMA user_version=1";
 
+/* A burst of writes between two checkpoints grows the WAL (a few pages
+   per event); once a checkpoint has caught up, the next write cuts it
+   back to this, so the burst does not hold the disk for good */
+static const char wal_limit[] = "PRAGMA journal_size_limit=4194304";
+
 
 static int flush(struct evstore *es);
 static struct pending *pending_first(const struct evstore *es);
 
 
+/*
+ * The checkpoint thread's own connection (SQLite connections are not
+ * shared), opened on the main thread so a failure is logged there. It
+ * reads once: a connection finds the WAL at its first read, and
+ * sqlite3_wal_checkpoint_v2() on one that has not does nothing (the
+ * WAL then grew for as long as the process ran).
+ */
+static int ckpt_open(struct evstore *es)
+{
+	int rc;
+
+	rc = sqlite3_open_v2(es->path, &es->ckdb, SQLITE_OPEN_READWRITE,
+			     NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(es->ckdb, "SELECT COUNT(*) FROM"
+				  " sqlite_master", NULL, NULL, NULL);
+	if (rc)
+		return db_err(es->ckdb, "opening the checkpoint connection",
+			      rc);
+
+	sqlite3_busy_timeout(es->ckdb, 1000);
+
+	return 0;
+}
+
+
 static void *checkpoint_thread(void *arg)
 {
 	struct evstore *es = arg;
-	sqlite3 *db = NULL;
-
-	/* our own connection: SQLite connections are not shared */
-	if (sqlite3_open_v2(es->path, &db, SQLITE_OPEN_READWRITE, NULL)) {
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 1000);
+	sqlite3 *db = es->ckdb;
 
 	pthread_mutex_lock(&es->mtx);
 	while (!atomic_load(&es->stop)) {
@@ -129,8 +155,6 @@ static void *checkpoint_thread(void *arg)
 		pthread_mutex_lock(&es->mtx);
 	}
 	pthread_mutex_unlock(&es->mtx);
-
-	sqlite3_close(db);
 
 	return NULL;
 }
@@ -161,6 +185,7 @@ static void evstore_destructor(void *arg)
 	}
 	pthread_mutex_destroy(&es->mtx);
 	pthread_cond_destroy(&es->cond);
+	sqlite3_close(es->ckdb);
 
 	sqlite3_finalize(es->st_ins);
 	sqlite3_finalize(es->st_each);
@@ -278,6 +303,7 @@ static int db_open(sqlite3 **dbp, const char *path)
 	err  = db_exec(db, "PRAGMA journal_mode=WAL");
 	err |= db_exec(db, "PRAGMA synchronous=NORMAL");
 	err |= db_exec(db, "PRAGMA wal_autocheckpoint=0");
+	err |= db_exec(db, wal_limit);
 	err |= db_exec(db, schema);
 	err |= db_exec(db, schema_version);
 	if (err) {
@@ -442,6 +468,10 @@ int evstore_open(struct evstore **esp, const char *path, uint32_t keep,
 		err = db_prepare(es->db, &es->st_each, "SELECT seq, id, type,"
 				 " time_ms, json FROM events WHERE seq > ?"
 				 " ORDER BY seq LIMIT ?");
+	if (err)
+		goto out;
+
+	err = ckpt_open(es);
 	if (err)
 		goto out;
 
