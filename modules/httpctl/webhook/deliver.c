@@ -84,6 +84,8 @@ struct whdl {
 	uint64_t last_fail_ms;
 	uint64_t dropped;            /* events given up since start     */
 	struct whoutbox_drop pass;   /* given up in this pass, to log   */
+	bool dropping;               /* a pass is not done with us: no
+					attempt starts until it is      */
 };
 
 /* What the pass of giving up goes by */
@@ -443,7 +445,7 @@ static void run(struct whdl *dl)
 	bool redeliver;
 	int err;
 
-	if (dl->post || !wh->enabled)
+	if (dl->post || !wh->enabled || dl->dropping)
 		return;
 
 	if (!wh->head.seq) {
@@ -716,10 +718,16 @@ static int drop_step(struct whdl *dl, const struct beyond *b,
 }
 
 
-/* The end of an endpoint's pass: what it gave up, once, in the log */
+/* The end of an endpoint's pass: what it gave up, once, in the log;
+   then it goes on from where it stands now */
 static void pass_end(struct whdl *dl)
 {
 	struct whoutbox_drop *pass = &dl->pass;
+	bool held = dl->dropping;
+
+	dl->dropping = false;
+	if (held || pass->n)
+		nudge(dl);
 
 	if (!pass->n)
 		return;
@@ -758,12 +766,17 @@ static void retain_handler(void *arg)
 			wd->stats.dropped += n;
 			wh->dl->dropped += n;
 			given = true;
-			nudge(wh->dl);
 		}
-		if (err == EAGAIN)
+
+		/* a long way to read: the next round of the loop goes on,
+		   and no attempt starts meanwhile */
+		if (err == EAGAIN) {
+			wh->dl->dropping = true;
 			more = true;
-		else
+		}
+		else {
 			pass_end(wh->dl);
+		}
 	}
 
 	/* what was given up no longer holds the log back */
