@@ -60,6 +60,7 @@ static void conn_destructor(void *arg)
 	web_http_reset(conn);
 	web_ws_reset(conn);
 	mem_deref(conn->reqbuf);
+	mem_deref(conn->rep.mb);
 }
 
 
