@@ -20,6 +20,9 @@
                                        # default: private ranges and
                                        # loopback
   httpctl_reg_expires   60-3600        # accepted REGISTER expiry, s
+  httpctl_lines_max     64             # lines, registered or not
+  httpctl_lines_keep    86400          # s an unregistered line stays
+                                       # listed
   httpctl_log_level     info           # debug, info, warning, error
   httpctl_webhook_ca    <file>         # CAs trusted for https webhooks;
                                        # default /etc/ssl/certs/
@@ -192,6 +195,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 {
 	const struct conf *conf = conf_cur();
 	struct mbuf *allow = mbuf_alloc(256);
+	struct lines_cfg lcfg;
 	struct reg_cfg rcfg;
 	struct httpctl *c;
 	int err;
@@ -210,6 +214,10 @@ static int ctl_alloc(struct httpctl **ctlp)
 	if (err)
 		goto out;
 
+	err = lines_cfg_read(&lcfg, conf);
+	if (err)
+		goto out;
+
 	err = health_cfg_read(&c->health, conf);
 	if (err)
 		goto out;
@@ -224,7 +232,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 		goto out;
 	}
 
-	err = lines_alloc(&c->lines, c->core->bus);
+	err = lines_alloc(&c->lines, c->core->bus, c->core->store, &lcfg);
 	if (err)
 		goto out;
 

@@ -580,8 +580,9 @@ def test_call_taken_only_from_the_address_its_line_registered_from(
     """An INVITE as line 100 from 127.0.0.2, while line 100 is registered
     from 127.0.0.1, is refused (403) and makes no call; a line calling
     from the address it registered from is taken; and once line 100
-    re-registers from 127.0.0.2 (the device moved), its calls from there
-    are taken and those from the old address are not."""
+    re-registers from 127.0.0.2 (the device moved; a live binding moves
+    only once it is gone), its calls from there are taken and those from
+    the old address are not."""
     log = EventLog(service)
     assert get_line(service, "100")["source"] == \
         "127.0.0.1:%d" % phone.sip_port
@@ -612,7 +613,12 @@ def test_call_taken_only_from_the_address_its_line_registered_from(
         assert local.wait_answer().status >= 400  # rejected, and ACKed
         log.wait("call.ended", call=cid)
 
-        # line 100 moves to 127.0.0.2: its calls from there are taken
+        # line 100 moves to 127.0.0.2: not while its binding from
+        # 127.0.0.1 lives; once that is unregistered (from there), it
+        # may, and its calls from there are taken
+        assert other.register().status == 403
+        assert local.register("100", headers={
+            "Contact": "*", "Expires": "0"}).status == 200
         assert other.register().status == 200
         line = get_line(service, "100")
         assert (line["registered"], line["source"]) == (True,

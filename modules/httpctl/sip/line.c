@@ -2,11 +2,17 @@
  * @file line.c  The line table: one line per HT802 port, keyed by the user
  *               part of the address it registers ("100", "101")
  *
- * A line is created by its first REGISTER and stays known while the
- * module runs, so that the API can show a line that unregistered or
- * expired (registered=false) with its last contact. Each line holds one
- * binding: the HT802 registers one Contact per port, and a new Contact
- * replaces the old one.
+ * A line is created by its first REGISTER and stays known for a while
+ * after its binding ends (httpctl_lines_keep), so that the API can show
+ * a line that unregistered or expired (registered=false) with its last
+ * contact. Each line holds one binding: the HT802 registers one Contact
+ * per port, and a new Contact replaces the old one.
+ *
+ * Bounds: at most httpctl_lines_max lines, registered or not. A new line
+ * beyond that takes the place of the line unregistered the longest; if
+ * every line is registered, it is refused (EOVERFLOW: the registrar says
+ * 503) and the lines that are there keep working. Lines are found by a
+ * hash of their id; the list beside it keeps them sorted for the API.
  *
  * Events: line.registered when a line becomes registered or its contact
  * or source moves; line.unregistered (reason "unregister" or "expired").
@@ -20,6 +26,13 @@
  * logged and published as line.takeover_refused, at most once a minute
  * per line and address, so that a flood of attempts does not flood the
  * event log.
+ *
+ * Restarts: every change of a line is written to the event store's
+ * database (linestore.c) and read back at start. A binding that is still
+ * running is restored with what is left of it, so the phone can be rung
+ * at once; one that ran out while the service was down ends then, with
+ * line.unregistered (reason "expired"), as if the service had been
+ * there to see it.
  */
 
 #include "sipphone.h"
@@ -28,12 +41,19 @@
 
 enum {
 	REFUSED_QUIET_MS = 60000,  /* one takeover event per line, address */
+	USER_AGENT_MAX = 256,      /* bytes of a User-Agent kept           */
 };
 
 struct lines {
 	struct list linel;     /* struct line, sorted by id */
+	struct hash *ht;       /* struct line by id         */
+	uint32_t n;            /* lines in the table now    */
+	uint32_t max;          /* lines in all              */
+	uint64_t keep_ms;      /* an unregistered line stays listed so long */
 	struct evbus *bus;     /* where line events go, may be NULL */
+	struct evstore *store; /* its database keeps the lines, or NULL */
 	uint64_t refused;      /* takeovers refused since start */
+	uint64_t full;         /* new lines refused: the table was full */
 };
 
 
@@ -42,7 +62,10 @@ static void line_destructor(void *arg)
 	struct line *line = arg;
 
 	tmr_cancel(&line->tmr);
+	if (line->lines && list_contains(&line->lines->linel, &line->le))
+		--line->lines->n;
 	list_unlink(&line->le);
+	hash_unlink(&line->he);
 	mem_deref(line->id);
 	mem_deref(line->contact);
 	mem_deref(line->dial_uri);
@@ -54,8 +77,29 @@ static void lines_destructor(void *arg)
 {
 	struct lines *lines = arg;
 
+	hash_clear(lines->ht);
 	list_flush(&lines->linel);
+	mem_deref(lines->ht);
 	mem_deref(lines->bus);
+	mem_deref(lines->store);
+}
+
+
+/* Written through; a failure is logged by the store, the line stands */
+static void line_save(const struct line *line)
+{
+	if (line->lines->store)
+		(void)linestore_save(evstore_db(line->lines->store), line);
+}
+
+
+/* Forgotten: the row goes too (not when the table is torn down) */
+static void line_forget(struct line *line)
+{
+	if (line->lines->store)
+		(void)linestore_delete(evstore_db(line->lines->store),
+				       line->id);
+	mem_deref(line);
 }
 
 
@@ -109,10 +153,10 @@ static void publish_registered(struct line *line)
 		return;
 
 	if (json_object_set_new(data, "line", json_string(line->id)) ||
-	    json_object_set_new(data, "contact", jx_str(line->contact)) ||
+	    json_object_set_new(data, "contact", utf8_json(line->contact)) ||
 	    json_object_set_new(data, "source", source_encode(line)) ||
 	    json_object_set_new(data, "user_agent",
-				jx_str(line->user_agent)) ||
+				utf8_json(line->user_agent)) ||
 	    json_object_set_new(data, "expires_s",
 				json_integer(line_expires_left(line)))) {
 		warning("httpctl: line %s: event not built\n", line->id);
@@ -187,12 +231,37 @@ static bool owner_is(const struct line *line, const struct sa *src,
 }
 
 
-static void line_unregister(struct line *line)
+static void forget_handler(void *arg)
 {
-	tmr_cancel(&line->tmr);
+	struct line *line = arg;
+
+	info("httpctl: line %s forgotten: unregistered for %llu s\n",
+	     line->id, (unsigned long long)(line->lines->keep_ms / 1000));
+	line_forget(line);
+}
+
+
+/* An unregistered line is forgotten keep_ms after its binding ended */
+static void forget_start(struct line *line)
+{
+	uint64_t now = sptime_now_ms();
+	uint64_t gone = now - min(line->unregistered_at, now);
+	uint64_t keep = line->lines->keep_ms;
+
+	tmr_start(&line->tmr, keep > gone ? keep - gone : 0,
+		  forget_handler, line);
+}
+
+
+/* The binding ended at `when` (unix ms); the line stays listed */
+static void line_unregister(struct line *line, uint64_t when)
+{
 	line->registered = false;
 	line->expires = 0;
 	line->expires_at = 0;
+	line->unregistered_at = when;
+	forget_start(line);
+	line_save(line);
 }
 
 
@@ -200,12 +269,60 @@ static void expire_handler(void *arg)
 {
 	struct line *line = arg;
 
-	line_unregister(line);
+	line_unregister(line, sptime_now_ms());
 
 	info("httpctl: line %s expired (contact %s from %J)\n",
 	     line->id, line->contact, &line->src);
 
 	publish_unregistered(line, "expired");
+}
+
+
+static bool id_cmp(struct le *le, void *arg)
+{
+	const struct line *line = le->data;
+
+	return 0 == str_cmp(line->id, arg);
+}
+
+
+/* The line unregistered the longest, or NULL if all are registered */
+static struct line *oldest_unregistered(const struct lines *lines)
+{
+	struct line *oldest = NULL;
+	struct le *le;
+
+	LIST_FOREACH(&lines->linel, le) {
+		struct line *line = le->data;
+
+		if (line->registered)
+			continue;
+
+		if (!oldest || line->unregistered_at < oldest->unregistered_at)
+			oldest = line;
+	}
+
+	return oldest;
+}
+
+
+/* Room for one more line: forget the oldest unregistered one if full */
+static int room_make(struct lines *lines)
+{
+	struct line *oldest;
+
+	if (lines->n < lines->max)
+		return 0;
+
+	oldest = oldest_unregistered(lines);
+	if (!oldest)
+		return EOVERFLOW;
+
+	info("httpctl: line %s forgotten to make room (%u lines)\n",
+	     oldest->id, lines->max);
+	line_forget(oldest);
+
+	return 0;
 }
 
 
@@ -215,6 +332,12 @@ static int line_alloc(struct line **linep, struct lines *lines,
 	struct line *line;
 	struct le *le;
 	int err;
+
+	err = room_make(lines);
+	if (err) {
+		++lines->full;
+		return err;
+	}
 
 	line = mem_zalloc(sizeof(*line), line_destructor);
 	if (!line)
@@ -230,7 +353,7 @@ static int line_alloc(struct line **linep, struct lines *lines,
 	line->tp = SIP_TRANSP_NONE;
 	tmr_init(&line->tmr);
 
-	/* keep the table sorted, so the API lists lines in a stable order */
+	/* keep the list sorted, so the API lists lines in a stable order */
 	LIST_FOREACH(&lines->linel, le) {
 		const struct line *l = le->data;
 
@@ -242,6 +365,9 @@ static int line_alloc(struct line **linep, struct lines *lines,
 		list_insert_before(&lines->linel, le, &line->le, line);
 	else
 		list_append(&lines->linel, &line->le, line);
+	++lines->n;
+
+	hash_append(lines->ht, hash_joaat_str(id), &line->he, line);
 
 	*linep = line;
 
@@ -372,29 +498,135 @@ static int dial_uri_make(char **urip, const char *contact,
 }
 
 
+/* A line as it was when the service stopped */
+static int restore_handler(const struct linestore_row *row, void *arg)
+{
+	struct lines *lines = arg;
+	uint64_t now = sptime_now_ms();
+	struct line *line;
+	int err;
+
+	err = line_alloc(&line, lines, row->id);
+	if (err == EOVERFLOW) {
+		/* httpctl_lines_max was lowered: registered ones come first */
+		warning("httpctl: line %s not restored: httpctl_lines_max"
+			" is %u\n", row->id, lines->max);
+		(void)linestore_delete(evstore_db(lines->store), row->id);
+		return 0;
+	}
+	if (err)
+		return err;
+
+	err  = str_dup(&line->contact, row->contact);
+	err |= str_dup(&line->user_agent, row->user_agent ?
+		       row->user_agent : "");
+	if (err)
+		goto out;
+
+	if (dial_uri_make(&line->dial_uri, row->contact, &row->src,
+			  row->tp)) {
+		warning("httpctl: line %s: stored contact '%s' unusable:"
+			" not restored\n", row->id, row->contact);
+		line_forget(line);
+		return 0;
+	}
+
+	line->src = row->src;
+	line->tp = row->tp;
+	line->registered_at = row->registered_at;
+	line->last_register_at = row->last_register_at;
+
+	if (row->registered && row->expires_at > now) {
+		uint64_t left = row->expires_at - now;
+
+		line->registered = true;
+		line->expires = row->expires;
+		line->expires_at = tmr_jiffies() + left;
+		tmr_start(&line->tmr, left, expire_handler, line);
+
+		info("httpctl: line %s restored: %s from %J/%s,"
+		     " %llu s left\n", line->id, line->contact, &line->src,
+		     transp_name(line->tp), (unsigned long long)(left / 1000));
+	}
+	else if (row->registered) {
+		/* it ran out while we were down: it ends now, as then */
+		line_unregister(line, row->expires_at);
+
+		info("httpctl: line %s expired while the service was down"
+		     " (contact %s from %J)\n", line->id, line->contact,
+		     &line->src);
+
+		publish_unregistered(line, "expired");
+	}
+	else {
+		line->unregistered_at = row->unregistered_at;
+		forget_start(line);
+	}
+
+ out:
+	/* out of memory: the row stays for the next start */
+	if (err)
+		mem_deref(line);
+
+	return err;
+}
+
+
 /**
- * Create a line table
+ * Create a line table, with the lines of the last run if there is a store
  *
  * @param linesp  Returned line table
  * @param bus     Event bus for line events (referenced), or NULL
+ * @param store   Event store whose database keeps the lines (referenced),
+ *                or NULL: nothing is kept across restarts
+ * @param cfg     Bounds, or NULL for the defaults (64 lines, an
+ *                unregistered line forgotten after a day)
  *
  * @return 0 if success, otherwise errorcode
  */
-int lines_alloc(struct lines **linesp, struct evbus *bus)
+int lines_alloc(struct lines **linesp, struct evbus *bus,
+		struct evstore *store, const struct lines_cfg *cfg)
 {
 	struct lines *lines;
+	int err;
 
-	if (!linesp)
+	if (!linesp || (cfg && !cfg->max) || (store && !evstore_db(store)))
 		return EINVAL;
 
 	lines = mem_zalloc(sizeof(*lines), lines_destructor);
 	if (!lines)
 		return ENOMEM;
 
+	lines->max = cfg ? cfg->max : LINES_MAX_DFLT;
+	lines->keep_ms = (uint64_t)(cfg ? cfg->keep_s : LINES_KEEP_DFLT) * 1000;
 	lines->bus = mem_ref(bus);
-	*linesp = lines;
 
-	return 0;
+	err = hash_alloc(&lines->ht, hash_valid_size(lines->max));
+	if (err || !store)
+		goto out;
+
+	lines->store = mem_ref(store);
+
+	err = linestore_open(evstore_db(store));
+	if (err)
+		goto out;
+
+	err = linestore_load(evstore_db(store), restore_handler, lines);
+	if (err)
+		goto out;
+
+	if (!list_isempty(&lines->linel))
+		info("httpctl: %u lines restored, %zu registered\n",
+		     lines->n,
+		     lines_registered_count(lines));
+
+ out:
+	if (err)
+		mem_deref(lines);
+	else
+		*linesp = lines;
+
+	return err;
 }
 
 
@@ -432,7 +664,10 @@ int lines_bind(struct lines *lines, const char *id,
 	if (err)
 		goto out;
 
-	err = str_dup(&ua, b->user_agent ? b->user_agent : "");
+	/* shown in the API, events and logs: valid UTF-8, and not a
+	   whole datagram of it */
+	err = utf8_clean(&ua, b->user_agent,
+			 min(str_len(b->user_agent), (size_t)USER_AGENT_MAX));
 	if (err)
 		goto out;
 
@@ -463,6 +698,7 @@ int lines_bind(struct lines *lines, const char *id,
 
 	line->src = *b->src;
 	line->tp = b->tp;
+	line->unregistered_at = 0;
 	line->expires = b->expires;
 	line->expires_at = tmr_jiffies() + (uint64_t)b->expires * 1000;
 	line->registered = true;
@@ -474,6 +710,7 @@ int lines_bind(struct lines *lines, const char *id,
 
 	tmr_start(&line->tmr, (uint64_t)b->expires * 1000,
 		  expire_handler, line);
+	line_save(line);
 
 	if (fresh || moved) {
 		info("httpctl: line %s registered: %s from %J/%s"
@@ -537,7 +774,7 @@ int lines_unbind(struct lines *lines, const char *id, const char *contact,
 		return 0;
 	}
 
-	line_unregister(line);
+	line_unregister(line, sptime_now_ms());
 
 	info("httpctl: line %s unregistered (contact %s from %J)\n",
 	     line->id, line->contact, &line->src);
@@ -555,13 +792,20 @@ uint64_t lines_refused_count(const struct lines *lines)
 }
 
 
+/** How many new lines were refused since start: the table was full */
+uint64_t lines_full_count(const struct lines *lines)
+{
+	return lines ? lines->full : 0;
+}
+
+
 /**
  * Find a line by id
  *
  * @param lines  Line table
  * @param id     Line id
  *
- * @return the line, or NULL if no REGISTER named it yet
+ * @return the line, or NULL if no REGISTER named it (or it was forgotten)
  */
 struct line *lines_find(const struct lines *lines, const char *id)
 {
@@ -570,14 +814,9 @@ struct line *lines_find(const struct lines *lines, const char *id)
 	if (!lines || !id)
 		return NULL;
 
-	LIST_FOREACH(&lines->linel, le) {
-		struct line *line = le->data;
+	le = hash_lookup(lines->ht, hash_joaat_str(id), id_cmp, (void *)id);
 
-		if (!str_cmp(line->id, id))
-			return line;
-	}
-
-	return NULL;
+	return le ? le->data : NULL;
 }
 
 
@@ -690,10 +929,10 @@ json_t *line_encode(const struct line *line, enum line_state state,
 	if (json_object_set_new(obj, "id", json_string(line->id)) ||
 	    json_object_set_new(obj, "registered",
 				json_boolean(line->registered)) ||
-	    json_object_set_new(obj, "contact", jx_str(line->contact)) ||
+	    json_object_set_new(obj, "contact", utf8_json(line->contact)) ||
 	    json_object_set_new(obj, "source", source_encode(line)) ||
 	    json_object_set_new(obj, "user_agent",
-				jx_str(line->user_agent)) ||
+				utf8_json(line->user_agent)) ||
 	    json_object_set_new(obj, "expires_s",
 				json_integer(line_expires_left(line))) ||
 	    json_object_set_new(obj, "state",

@@ -74,12 +74,17 @@ static void reply_ok(struct registrar *reg, const struct sip_msg *msg,
 }
 
 
+/*
+ * A refusal is sent statelessly: a server transaction would keep the
+ * request's receive buffer (8 KB) for 32 s, so a flood of refused
+ * REGISTERs would hold megabytes. A retransmission is refused again.
+ */
 static void reply_status(struct registrar *reg, const struct sip_msg *msg,
 			 uint16_t scode, const char *reason)
 {
 	int err;
 
-	err = sip_treply(NULL, reg->sip, msg, scode, reason);
+	err = sip_reply(reg->sip, msg, scode, reason);
 	if (err)
 		warning("httpctl: REGISTER reply to %J failed: %m\n",
 			&msg->src, err);
@@ -207,6 +212,13 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	/* the line is someone else's: line.c said so (log, event) */
 	case EPERM:
 		reply_status(reg, msg, 403, "Forbidden");
+		break;
+
+	/* a new line, and httpctl_lines_max are all registered */
+	case EOVERFLOW:
+		warning("httpctl: REGISTER %s from %J refused: every line of"
+			" httpctl_lines_max is registered\n", id, &msg->src);
+		reply_status(reg, msg, 503, "Too Many Lines");
 		break;
 
 	default:

@@ -49,6 +49,7 @@ enum line_state {
 
 struct line {
 	struct le le;          /* in lines->linel                         */
+	struct le he;          /* in lines->ht                            */
 	struct lines *lines;
 	char *id;              /* "100"                                   */
 	bool registered;
@@ -61,7 +62,8 @@ struct line {
 	uint64_t expires_at;   /* tmr_jiffies() ms when it runs out       */
 	uint64_t registered_at;     /* unix ms, when it became registered */
 	uint64_t last_register_at;  /* unix ms, the last REGISTER         */
-	struct tmr tmr;        /* expiry                                  */
+	uint64_t unregistered_at;   /* unix ms, when the binding ended    */
+	struct tmr tmr;        /* expiry; once unregistered, forgetting   */
 	struct sa refused_src; /* the last takeover refused, and when     */
 	uint64_t refused_at;   /* (tmr_jiffies() ms): said once a minute  */
 };
@@ -78,12 +80,26 @@ struct line_binding {
 	bool authenticated;    /* credentials checked: may move the line  */
 };
 
-int  lines_alloc(struct lines **linesp, struct evbus *bus);
+enum {
+	LINES_MAX_DFLT = 64,       /* httpctl_lines_max                  */
+	LINES_KEEP_DFLT = 86400,   /* httpctl_lines_keep, s              */
+};
+
+/** The line table's bounds (linecfg.c reads them) */
+struct lines_cfg {
+	uint32_t max;          /* lines in all, registered or not         */
+	uint32_t keep_s;       /* an unregistered line is forgotten after */
+};
+
+int  lines_cfg_read(struct lines_cfg *cfg, const struct conf *conf);
+int  lines_alloc(struct lines **linesp, struct evbus *bus,
+		 struct evstore *store, const struct lines_cfg *cfg);
 int  lines_bind(struct lines *lines, const char *id,
 		const struct line_binding *b);
 int  lines_unbind(struct lines *lines, const char *id, const char *contact,
 		  const struct sa *src, bool authenticated);
 uint64_t lines_refused_count(const struct lines *lines);
+uint64_t lines_full_count(const struct lines *lines);
 struct line *lines_find(const struct lines *lines, const char *id);
 struct list *lines_list(struct lines *lines);
 size_t lines_registered_count(const struct lines *lines);
@@ -92,6 +108,36 @@ uint32_t line_expires_left(const struct line *line);
 json_t *line_encode(const struct line *line, enum line_state state,
 		    const char *call_id);
 const char *line_state_name(enum line_state st);
+
+
+/*
+ * Line store (linestore.c): the lines kept across restarts, a table in
+ * the event store's database
+ */
+
+struct sqlite3;
+
+/** A stored line, as read back (strings live during the handler) */
+struct linestore_row {
+	const char *id;
+	bool registered;
+	const char *contact;
+	struct sa src;
+	enum sip_transp tp;
+	const char *user_agent;
+	uint32_t expires;          /* granted, s                         */
+	uint64_t expires_at;       /* unix ms, the binding's end         */
+	uint64_t registered_at;    /* unix ms                            */
+	uint64_t last_register_at;
+	uint64_t unregistered_at;
+};
+
+typedef int (linestore_row_h)(const struct linestore_row *row, void *arg);
+
+int linestore_open(struct sqlite3 *db);
+int linestore_save(struct sqlite3 *db, const struct line *line);
+int linestore_delete(struct sqlite3 *db, const char *id);
+int linestore_load(struct sqlite3 *db, linestore_row_h *rowh, void *arg);
 
 
 /*
@@ -259,5 +305,6 @@ const char *siptrace_dtmf_method(struct siptrace *tr, const char *callid,
 int  siptrace_invite_src(const struct siptrace *tr, const char *callid,
 			 struct sa *src);
 void siptrace_forget(struct siptrace *tr, const char *callid);
+
 
 #endif

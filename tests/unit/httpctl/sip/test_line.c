@@ -46,7 +46,7 @@ static int setup(void **state)
 	    tmpstore_open(&fx->store, fx->dir, sizeof(fx->dir)) ||
 	    evbus_alloc(&fx->bus, fx->store) ||
 	    evbus_subscribe(&fx->sub, fx->bus, event_handler, fx) ||
-	    lines_alloc(&fx->lines, fx->bus))
+	    lines_alloc(&fx->lines, fx->bus, fx->store, NULL))
 		return -1;
 
 	fx->events = json_array();
@@ -413,7 +413,10 @@ static void test_line_unbind(void **state)
 	assert_int_equal(0, unbind_line(fx, "100", "sip:100@192.168.1.50:5060",
 					"192.168.1.50"));
 	assert_false(line->registered);
-	assert_false(tmr_isrunning(&line->tmr));
+	assert_true(line->unregistered_at > 0);
+	/* now it counts down to being forgotten (a day by default) */
+	assert_true(tmr_isrunning(&line->tmr));
+	assert_true(tmr_get_expire(&line->tmr) > 86000 * 1000);
 	assert_int_equal(0, line_expires_left(line));
 	assert_int_equal(2, event_count(fx));
 	data = event_last(fx, "line.unregistered");
@@ -472,6 +475,151 @@ static void test_line_table(void **state)
 	assert_int_equal(0, unbind_line(fx, "100", NULL, "10.0.0.5"));
 	assert_int_equal(2, lines_registered_count(fx->lines));
 	assert_string_equal("101", lines_first_registered(fx->lines)->id);
+}
+
+
+/* A table of three: a fourth line takes an unregistered line's place,
+   or is refused when all three are registered */
+static void test_line_bounds(void **state)
+{
+	struct fixture *fx = *state;
+	struct lines_cfg cfg = {.max = 3, .keep_s = 3600};
+	struct lines *lines;
+	struct le *le;
+	const char *order[] = {"100", "102", "103"};
+	size_t i = 0;
+
+	assert_int_equal(EINVAL, lines_alloc(&lines, fx->bus, NULL,
+					     &(struct lines_cfg){0, 60}));
+
+	mem_deref(fx->lines);
+	assert_int_equal(0, lines_alloc(&fx->lines, fx->bus, NULL, &cfg));
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@10.0.0.5", "10.0.0.5",
+				      5060, 60));
+	assert_int_equal(0, bind_line(fx, "101", "sip:101@10.0.0.5:5062",
+				      "10.0.0.5", 5062, 60));
+	assert_int_equal(0, bind_line(fx, "102", "sip:102@10.0.0.6", "10.0.0.6",
+				      5060, 60));
+	assert_int_equal(3, event_count(fx));
+
+	/* full, all registered: a new line is refused, no event */
+	assert_int_equal(EOVERFLOW, bind_line(fx, "103", "sip:103@10.0.0.7",
+					      "10.0.0.7", 5060, 60));
+	assert_null(lines_find(fx->lines, "103"));
+	assert_int_equal(1, lines_full_count(fx->lines));
+	assert_int_equal(3, event_count(fx));
+
+	/* the lines that are there keep working */
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@10.0.0.5", "10.0.0.5",
+				      5060, 120));
+	assert_int_equal(120, lines_find(fx->lines, "100")->expires);
+
+	/* one unregisters: the next new line takes its place */
+	assert_int_equal(0, unbind_line(fx, "101", NULL, "10.0.0.5"));
+	assert_non_null(lines_find(fx->lines, "101"));
+	assert_int_equal(0, bind_line(fx, "103", "sip:103@10.0.0.7",
+				      "10.0.0.7", 5060, 60));
+	assert_null(lines_find(fx->lines, "101"));
+	assert_non_null(lines_find(fx->lines, "103"));
+	assert_int_equal(3, list_count(lines_list(fx->lines)));
+
+	LIST_FOREACH(lines_list(fx->lines), le) {
+		const struct line *line = le->data;
+
+		assert_true(i < 3);
+		assert_string_equal(order[i++], line->id);
+	}
+
+	/* of two unregistered lines, the one unregistered longer goes */
+	assert_int_equal(0, unbind_line(fx, "102", NULL, "10.0.0.6"));
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "10.0.0.5"));
+	lines_find(fx->lines, "102")->unregistered_at -= 1000;
+	assert_int_equal(0, bind_line(fx, "104", "sip:104@10.0.0.8",
+				      "10.0.0.8", 5060, 60));
+	assert_null(lines_find(fx->lines, "102"));
+	assert_non_null(lines_find(fx->lines, "100"));
+	assert_int_equal(1, lines_full_count(fx->lines));
+}
+
+
+static void stop_handler(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* An unregistered line is forgotten after httpctl_lines_keep */
+static void test_line_forget(void **state)
+{
+	struct fixture *fx = *state;
+	struct lines_cfg cfg = {.max = 8, .keep_s = 0};
+	struct tmr stop;
+
+	mem_deref(fx->lines);
+	assert_int_equal(0, lines_alloc(&fx->lines, fx->bus, NULL, &cfg));
+
+	assert_int_equal(0, bind_line(fx, "100", "sip:100@10.0.0.5", "10.0.0.5",
+				      5060, 60));
+	assert_int_equal(0, bind_line(fx, "101", "sip:101@10.0.0.5:5062",
+				      "10.0.0.5", 5062, 60));
+	assert_int_equal(0, unbind_line(fx, "100", NULL, "10.0.0.5"));
+	assert_non_null(lines_find(fx->lines, "100"));
+
+	/* keep 0: gone at the loop's next turn, before this timer */
+	tmr_init(&stop);
+	tmr_start(&stop, 20, stop_handler, NULL);
+	assert_int_equal(0, re_main(NULL));
+	tmr_cancel(&stop);
+
+	assert_null(lines_find(fx->lines, "100"));
+	assert_non_null(lines_find(fx->lines, "101"));
+	assert_int_equal(1, list_count(lines_list(fx->lines)));
+}
+
+
+/* Many lines: each found by its id through the hash */
+static void test_line_many(void **state)
+{
+	struct fixture *fx = *state;
+	struct lines_cfg cfg = {.max = 2000, .keep_s = 60};
+	const struct line *prev = NULL;
+	struct le *le;
+	char id[16], contact[64];
+	int i;
+
+	mem_deref(fx->lines);
+	assert_int_equal(0, lines_alloc(&fx->lines, fx->bus, NULL, &cfg));
+
+	for (i = 0; i < 2000; i++) {
+		re_snprintf(id, sizeof(id), "%d", 7919 * i % 10007);
+		re_snprintf(contact, sizeof(contact), "sip:%s@10.1.%d.%d",
+			    id, i / 250, i % 250);
+		assert_int_equal(0, bind_line(fx, id, contact, "10.0.0.5",
+					      5060, 60));
+	}
+
+	assert_int_equal(EOVERFLOW, bind_line(fx, "x", "sip:x@10.0.0.1",
+					      "10.0.0.5", 5060, 60));
+
+	for (i = 0; i < 2000; i++) {
+		const struct line *line;
+
+		re_snprintf(id, sizeof(id), "%d", 7919 * i % 10007);
+		line = lines_find(fx->lines, id);
+		assert_non_null(line);
+		assert_string_equal(id, line->id);
+	}
+	assert_null(lines_find(fx->lines, "10008"));
+
+	LIST_FOREACH(lines_list(fx->lines), le) {
+		const struct line *line = le->data;
+
+		if (prev)
+			assert_true(str_cmp(prev->id, line->id) < 0);
+		prev = line;
+	}
 }
 
 
@@ -658,6 +806,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line_unbind,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_bounds,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_forget,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_many,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_bind_args,
 						setup, teardown),
