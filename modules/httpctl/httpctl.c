@@ -237,7 +237,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 		goto out;
 
 	err = calls_alloc(&c->calls, c->ua, c->lines, c->core->bus,
-			  uag_sip());
+			  c->core->store, uag_sip());
 	if (err)
 		goto out;
 

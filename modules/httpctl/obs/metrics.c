@@ -88,8 +88,17 @@ static int sip_print(struct re_printf *pf, struct httpctl *ctl)
 		   "Lines (HT802 ports) registered now",
 		   lines_registered_count(ctl->lines));
 	err |= one(pf, "sipphone_lines_known", "gauge",
-		   "Lines that registered since start, now registered or not",
+		   "Lines known (httpctl_lines_max at most), registered or not",
 		   list_count(lines));
+	err |= one(pf, "sipphone_lines_takeovers_refused_total", "counter",
+		   "REGISTERs refused: the line is registered from another"
+		   " address", lines_refused_count(ctl->lines));
+	err |= one(pf, "sipphone_lines_full_total", "counter",
+		   "REGISTERs for a new line refused: httpctl_lines_max"
+		   " lines registered", lines_full_count(ctl->lines));
+	err |= one(pf, "sipphone_sip_dialogs_traced", "gauge",
+		   "SIP dialogs whose INFO requests are followed (live calls)",
+		   calls_trace_dialogs(ctl->calls));
 
 	err |= family(pf, "sipphone_line_registered", "gauge",
 		      "1 if the line is registered now, else 0");

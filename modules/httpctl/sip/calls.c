@@ -10,6 +10,20 @@
  * as call.quality after call.ended. The table counts calls by direction
  * and end reason, and the RTP of ended calls, for health and metrics.
  *
+ * Every call ends with one call.ended, whatever happens to the process:
+ *  - a clean stop (SIGTERM): baresip frees its calls at UA_EVENT_SHUTDOWN
+ *    without a CALL_CLOSED, so we end ours there, reason "shutdown";
+ *  - a crash: each live call is a row in the store (callstore.c); rows
+ *    left at start are calls the last run died with. They are listed
+ *    as ended at once (reason "service_restart"), and their call.ended
+ *    is published RESTART_NOTICE_MS later, so that WebSocket clients that
+ *    reconnect as the service comes back hear it too (the event log and
+ *    the webhooks have it either way). Its duration runs from the answer
+ *    to the last time the call was seen alive (stamped every ALIVE_MS).
+ *
+ * Strings from the phone (its URI, the digits it dialed, the words of a
+ * SIP answer) are made valid UTF-8 as they are kept (utf8_clean()).
+ *
  * Threads: main thread only (UA events, REST handlers, timers).
  */
 
@@ -19,6 +33,8 @@
 
 enum {
 	ENDED_KEEP = 100,      /* recent ended calls kept for the API */
+	ALIVE_MS = 5000,       /* live calls' rows stamped this often  */
+	RESTART_NOTICE_MS = 5000,  /* calls we died with: call.ended then */
 };
 
 struct calls {
@@ -27,16 +43,21 @@ struct calls {
 	struct ua *ua;
 	struct lines *lines;
 	struct evbus *bus;
+	struct evstore *store; /* its database keeps the live calls */
 	struct siptrace *trace;
 	struct calls_stats tot;  /* live calls' RTP not included         */
+	struct tmr tmr_alive;  /* stamps the live calls' rows          */
+	struct tmr tmr_notice; /* publishes the calls we died with     */
 	bool shutdown;
 };
 
 /* Every reason end_reason() gives; the last one takes any other */
 static const char *const reasonv[CALLS_REASONS] = {
 	"phone_hangup", "api_hangup", "no_answer", "busy", "rejected",
-	"timeout", "shutdown", "error"
+	"timeout", "shutdown", "service_restart", "error"
 };
+
+static const char reason_restart[] = "service_restart";
 
 
 static void pcall_destructor(void *arg)
@@ -64,9 +85,45 @@ static void calls_destructor(void *arg)
 	struct calls *calls = arg;
 
 	uag_event_unregister(ua_event_handler);
+	tmr_cancel(&calls->tmr_alive);
+	tmr_cancel(&calls->tmr_notice);
 	mem_deref(calls->trace);
 	list_flush(&calls->activel);
 	list_flush(&calls->endedl);
+	mem_deref(calls->store);
+}
+
+
+static struct sqlite3 *calls_db(const struct calls *calls)
+{
+	return calls->store ? evstore_db(calls->store) : NULL;
+}
+
+
+static void alive_handler(void *arg)
+{
+	struct calls *calls = arg;
+
+	if (list_isempty(&calls->activel))
+		return;
+
+	(void)callstore_alive(calls_db(calls), sptime_now_ms());
+	tmr_start(&calls->tmr_alive, ALIVE_MS, alive_handler, calls);
+}
+
+
+/* Written through: a row per live call, stamped while calls live */
+static void pcall_save(const struct pcall *pc)
+{
+	struct calls *calls = pc->calls;
+
+	if (!calls_db(calls))
+		return;
+
+	(void)callstore_save(calls_db(calls), pc, sptime_now_ms());
+
+	if (!tmr_isrunning(&calls->tmr_alive))
+		tmr_start(&calls->tmr_alive, ALIVE_MS, alive_handler, calls);
 }
 
 
@@ -235,7 +292,9 @@ static void pcall_end(struct pcall *pc, const char *detail)
 
 	pc->sip_code = pc->call ? call_scode(pc->call) : 0;
 	pc->end_reason = end_reason(pc, pc->sip_code, detail);
-	(void)str_dup(&pc->end_detail, detail);
+	/* baresip's words may quote the phone's reason phrase */
+	if (detail)
+		(void)utf8_clean(&pc->end_detail, detail, strlen(detail));
 	pc->ended_at = sptime_now_ms();
 	pc->state = PCALL_ENDED;
 	pc->call = NULL;
@@ -252,6 +311,9 @@ static void pcall_end(struct pcall *pc, const char *detail)
 	list_append(&calls->endedl, &pc->le, pc);
 	if (list_count(&calls->endedl) > ENDED_KEEP)
 		mem_deref(list_head(&calls->endedl)->data);
+
+	if (calls_db(calls))
+		(void)callstore_remove(calls_db(calls), pc->id);
 
 	calls_publish(pc, "call.ended",
 		      json_pack("{s:s, s:I, s:s?, s:o}",
@@ -288,6 +350,7 @@ static void pcall_answered(struct pcall *pc, const char *by)
 	++pc->calls->tot.answered[pc->dir];
 
 	info("httpctl: %s on line %s answered by %s\n", pc->id, pc->line, by);
+	pcall_save(pc);
 
 	calls_publish(pc, "call.answered", json_pack("{s:s}", "by", by));
 }
@@ -357,10 +420,12 @@ static void on_incoming(struct calls *calls, struct call *call)
 	}
 
 	uri_user(&dialed, call_localuri(call));
-	err  = pl_strdup(&pc->dialed, &dialed);
-	err |= str_dup(&pc->from, peer);
+	err  = utf8_clean(&pc->dialed, dialed.p, dialed.l);
+	err |= utf8_clean(&pc->from, peer, str_len(peer));
 	if (err)
 		warning("httpctl: %s: %m\n", pc->id, err);
+
+	pcall_save(pc);
 
 	info("httpctl: %s: line %s dialed '%s'\n", pc->id, pc->line,
 	     pc->dialed ? pc->dialed : "");
@@ -368,6 +433,25 @@ static void on_incoming(struct calls *calls, struct call *call)
 	calls_publish(pc, "call.incoming",
 		      json_pack("{s:s?, s:s?}", "dialed", pc->dialed,
 				"from", pc->from));
+}
+
+
+/*
+ * The service stops: baresip frees its calls right after this event,
+ * without CALL_CLOSED. Each of ours ends here, with its quality, while
+ * the call and its stream are still there.
+ */
+static void calls_end_all(struct calls *calls)
+{
+	struct le *le;
+
+	while ((le = list_head(&calls->activel))) {
+		struct pcall *pc = le->data;
+
+		pc->quality_known = pc->call &&
+			!quality_read(&pc->quality, pc->call);
+		pcall_end(pc, "service stopping");
+	}
 }
 
 
@@ -379,6 +463,8 @@ static void ua_event_handler(struct ua *ua, enum ua_event ev,
 
 	if (ev == UA_EVENT_SHUTDOWN) {
 		calls->shutdown = true;
+		if (ua == calls->ua)
+			calls_end_all(calls);
 		return;
 	}
 
@@ -436,6 +522,23 @@ static void ua_event_handler(struct ua *ua, enum ua_event ev,
 }
 
 
+/* Is this SIP Call-ID one of our live calls? (for the SIP trace) */
+static bool live_handler(const struct pl *callid, void *arg)
+{
+	const struct calls *calls = arg;
+	struct le *le;
+
+	for (le = list_head(&calls->activel); le; le = le->next) {
+		const struct pcall *pc = le->data;
+
+		if (0 == pl_strcmp(callid, pc->sip_callid))
+			return true;
+	}
+
+	return false;
+}
+
+
 /* A hook flash by SIP INFO, on a call's dialog */
 static void flash_handler(const char *callid, void *arg)
 {
@@ -449,6 +552,75 @@ static void flash_handler(const char *callid, void *arg)
 }
 
 
+/* The calls the last run died with: their call.ended, at last */
+static void notice_handler(void *arg)
+{
+	struct calls *calls = arg;
+	struct le *le;
+
+	for (le = list_head(&calls->endedl); le; le = le->next) {
+		struct pcall *pc = le->data;
+		uint64_t dur;
+
+		if (!pc->restart_due)
+			continue;
+
+		pc->restart_due = false;
+		dur = pc->answered_at ? pc->ended_at - pc->answered_at : 0;
+
+		(void)callstore_remove(calls_db(calls), pc->id);
+		calls_publish(pc, "call.ended",
+			      json_pack("{s:s, s:I, s:n, s:n}",
+					"reason", pc->end_reason,
+					"duration_ms", (json_int_t)dur,
+					"detail", "sip_code"));
+		pcall_account(pc, dur);
+	}
+}
+
+
+/* A call the last run died with: listed as ended, said so soon */
+static int restore_handler(const struct callstore_row *row, void *arg)
+{
+	struct calls *calls = arg;
+	struct pcall *pc;
+	int err;
+
+	pc = mem_zalloc(sizeof(*pc), pcall_destructor);
+	if (!pc)
+		return ENOMEM;
+
+	pc->calls = calls;
+	tmr_init(&pc->tmr_ring);
+	pc->dir = row->dir;
+	pc->state = PCALL_ENDED;
+	pc->started_at = row->started_at;
+	pc->answered_at = row->answered_at;
+	pc->ended_at = max(row->alive_at, max(row->answered_at,
+					      row->started_at));
+	pc->end_reason = reason_restart;
+	pc->restart_due = true;
+
+	err  = str_dup(&pc->id, row->id);
+	err |= str_dup(&pc->line, row->line);
+	if (row->dialed)
+		err |= str_dup(&pc->dialed, row->dialed);
+	if (row->from)
+		err |= str_dup(&pc->from, row->from);
+	if (err) {
+		mem_deref(pc);
+		return err;
+	}
+
+	list_append(&calls->endedl, &pc->le, pc);
+
+	info("httpctl: %s on line %s was live when the service stopped:"
+	     " ended\n", pc->id, pc->line);
+
+	return 0;
+}
+
+
 /**
  * Create the call table and start following our UA's calls
  *
@@ -456,17 +628,20 @@ static void flash_handler(const char *callid, void *arg)
  * @param ua      The API's user agent
  * @param lines   Line table (who may call, whom to ring)
  * @param bus     Event bus
+ * @param store   Event store whose database keeps the live calls
+ *                (referenced), or NULL: a crash ends calls unheard of
  * @param sip     baresip's SIP stack (read for what baresip hides)
  *
  * @return 0 if success, otherwise errorcode
  */
 int calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
-		struct evbus *bus, struct sip *sip)
+		struct evbus *bus, struct evstore *store, struct sip *sip)
 {
 	struct calls *calls;
 	int err;
 
-	if (!callsp || !ua || !lines || !bus || !sip)
+	if (!callsp || !ua || !lines || !bus || !sip ||
+	    (store && !evstore_db(store)))
 		return EINVAL;
 
 	calls = mem_zalloc(sizeof(*calls), calls_destructor);
@@ -476,8 +651,27 @@ int calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
 	calls->ua = ua;
 	calls->lines = lines;
 	calls->bus = bus;
+	calls->store = mem_ref(store);
+	tmr_init(&calls->tmr_alive);
+	tmr_init(&calls->tmr_notice);
 
-	err = siptrace_alloc(&calls->trace, sip, flash_handler, calls);
+	if (store) {
+		err = callstore_open(evstore_db(store));
+		if (err)
+			goto out;
+
+		err = callstore_load(evstore_db(store), restore_handler,
+				     calls);
+		if (err)
+			goto out;
+
+		if (!list_isempty(&calls->endedl))
+			tmr_start(&calls->tmr_notice, RESTART_NOTICE_MS,
+				  notice_handler, calls);
+	}
+
+	err = siptrace_alloc(&calls->trace, sip, live_handler, flash_handler,
+			     calls);
 	if (err)
 		goto out;
 
@@ -540,6 +734,8 @@ int calls_dial(struct calls *calls, const struct line *line,
 		ua_hangup(calls->ua, call, 0, NULL);
 		return err;
 	}
+
+	pcall_save(pc);
 
 	if (ring_s)
 		tmr_start(&pc->tmr_ring, ring_s * 1000, ring_timeout, pc);
@@ -812,6 +1008,14 @@ void calls_stats(struct calls *calls, struct calls_stats *st)
 }
 
 
+/** How many SIP dialogs the trace has notes of (one per live call, at
+    most; a debug figure for /metrics) */
+size_t calls_trace_dialogs(const struct calls *calls)
+{
+	return calls ? siptrace_dialogs(calls->trace) : 0;
+}
+
+
 /** The name of end reason i (0 to CALLS_REASONS - 1) */
 const char *calls_reason_name(size_t i)
 {
@@ -839,8 +1043,8 @@ json_t *pcall_encode(const struct pcall *pc)
 			 "line", pc->line,
 			 "direction", pcall_dir_name(pc->dir),
 			 "state", pcall_state_name(pc->state),
-			 "dialed", jx_str(pc->dialed),
-			 "from", jx_str(pc->from),
+			 "dialed", utf8_json(pc->dialed),
+			 "from", utf8_json(pc->from),
 			 "started_at", jx_time(pc->started_at),
 			 "answered_at", jx_time(pc->answered_at),
 			 "ended_at", jx_time(pc->ended_at),

@@ -229,6 +229,7 @@ struct pcall {
 	bool quality_known;
 	uint32_t lost_seen;    /* the most lost packets counted yet,    */
 	uint32_t tx_lost_seen; /* so that the totals never go back      */
+	bool restart_due;      /* the last run died with it: call.ended */
 };
 
 struct calls;
@@ -236,7 +237,7 @@ struct calls;
 enum {
 	RING_TIMEOUT_S = 60,   /* a call to the phone rings this long     */
 	CALLS_DIRS = 2,        /* enum pcall_dir                          */
-	CALLS_REASONS = 8,     /* end reasons, see calls_reason_name()    */
+	CALLS_REASONS = 9,     /* end reasons, see calls_reason_name()    */
 };
 
 /** What the call table counted since start */
@@ -256,7 +257,7 @@ struct calls_stats {
 };
 
 int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
-		 struct evbus *bus, struct sip *sip);
+		 struct evbus *bus, struct evstore *store, struct sip *sip);
 int  calls_dial(struct calls *calls, const struct line *line,
 		uint32_t ring_s, struct pcall **pcp);
 int  calls_answer(struct pcall *pc);
@@ -274,9 +275,36 @@ enum line_state calls_line_state(const struct calls *calls,
 				 const char *line, const char **callidp);
 json_t *calls_line_encode(const struct calls *calls, const struct line *l);
 void calls_stats(struct calls *calls, struct calls_stats *st);
+size_t calls_trace_dialogs(const struct calls *calls);
 const char *calls_reason_name(size_t i);
 const char *pcall_dir_name(enum pcall_dir dir);
 int  pcall_quality(const struct pcall *pc, struct quality *q);
+
+
+/*
+ * Live calls store (callstore.c): a row per live call, so that a call
+ * the process dies with can be ended at the next start
+ */
+
+/** A live call's row, as read back (strings live during the handler) */
+struct callstore_row {
+	const char *id;
+	const char *line;
+	enum pcall_dir dir;
+	uint64_t started_at;   /* unix ms                               */
+	uint64_t answered_at;  /* 0: not answered                       */
+	const char *dialed;    /* may be NULL                           */
+	const char *from;
+	uint64_t alive_at;     /* last seen alive                       */
+};
+
+typedef int (callstore_row_h)(const struct callstore_row *row, void *arg);
+
+int callstore_open(struct sqlite3 *db);
+int callstore_save(struct sqlite3 *db, const struct pcall *pc, uint64_t now);
+int callstore_alive(struct sqlite3 *db, uint64_t now);
+int callstore_remove(struct sqlite3 *db, const char *id);
+int callstore_load(struct sqlite3 *db, callstore_row_h *rowh, void *arg);
 
 
 /*
@@ -296,10 +324,13 @@ bool dtmf_digits_valid(const char *digits);
 
 struct siptrace;
 
+typedef bool (siptrace_live_h)(const struct pl *callid, void *arg);
 typedef void (siptrace_flash_h)(const char *callid, void *arg);
 
 int  siptrace_alloc(struct siptrace **trp, struct sip *sip,
-		    siptrace_flash_h *flashh, void *arg);
+		    siptrace_live_h *liveh, siptrace_flash_h *flashh,
+		    void *arg);
+size_t siptrace_dialogs(const struct siptrace *tr);
 const char *siptrace_dtmf_method(struct siptrace *tr, const char *callid,
 				 char digit);
 int  siptrace_invite_src(const struct siptrace *tr, const char *callid,

@@ -18,6 +18,12 @@
  * lost) is handled again; an INFO whose CSeq was already confirmed is
  * recognized and its repeated digit dropped.
  *
+ * Bounded: a dialog is noted only for an INFO in one of our live calls
+ * (the call table says which: siptrace_live_h); any other INFO gets
+ * baresip's 481 and leaves nothing here, so a stranger's flood of INFOs
+ * with new Call-IDs costs no memory. A call's notes go when it ends, and
+ * there are never more than DLGS_MAX of them (the oldest go first).
+ *
  * Also logs every SIP message at debug level (this replaces baresip's
  * own tracer, which "-s" would install).
  *
@@ -32,6 +38,7 @@
 enum {
 	INVITES_KEPT = 16,     /* recent INVITE sources remembered      */
 	FRESH_MS = 1000,       /* a note labels an event this soon      */
+	DLGS_MAX = 64,         /* dialogs noted at most                 */
 };
 
 enum note_kind {
@@ -62,9 +69,10 @@ struct invsrc {
 
 struct siptrace {
 	struct sip *sip;
-	struct list dlgl;
+	struct list dlgl;      /* struct dlg, oldest first              */
 	struct invsrc invv[INVITES_KEPT];
 	size_t invi;
+	siptrace_live_h *liveh;
 	siptrace_flash_h *flashh;
 	void *arg;
 };
@@ -106,6 +114,13 @@ static struct dlg *dlg_get(struct siptrace *tr, const struct pl *id)
 
 	if (d)
 		return d;
+
+	/* only our calls' dialogs: an INFO elsewhere gets a 481 */
+	if (!tr->liveh(id, tr->arg))
+		return NULL;
+
+	if (list_count(&tr->dlgl) >= DLGS_MAX)
+		mem_deref(list_head(&tr->dlgl)->data);
 
 	d = mem_zalloc(sizeof(*d), dlg_destructor);
 	if (!d)
@@ -352,22 +367,30 @@ static void trace_destructor(void *arg)
 }
 
 
+/** How many dialogs have notes now */
+size_t siptrace_dialogs(const struct siptrace *tr)
+{
+	return tr ? list_count(&tr->dlgl) : 0;
+}
+
+
 /**
  * Start reading SIP messages as they pass
  *
  * @param trp     Returned tracer
  * @param sip     baresip's SIP stack
+ * @param liveh   Says whether a Call-ID is one of our live calls
  * @param flashh  Called with the Call-ID of a hook flash by SIP INFO
  * @param arg     Handler argument
  *
  * @return 0 if success, otherwise errorcode
  */
 int siptrace_alloc(struct siptrace **trp, struct sip *sip,
-		   siptrace_flash_h *flashh, void *arg)
+		   siptrace_live_h *liveh, siptrace_flash_h *flashh, void *arg)
 {
 	struct siptrace *tr;
 
-	if (!trp || !sip || !flashh || trace_inst)
+	if (!trp || !sip || !liveh || !flashh || trace_inst)
 		return EINVAL;
 
 	tr = mem_zalloc(sizeof(*tr), trace_destructor);
@@ -375,6 +398,7 @@ int siptrace_alloc(struct siptrace **trp, struct sip *sip,
 		return ENOMEM;
 
 	tr->sip = sip;
+	tr->liveh = liveh;
 	tr->flashh = flashh;
 	tr->arg = arg;
 	trace_inst = tr;

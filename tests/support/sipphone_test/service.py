@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import tempfile
 import time
@@ -197,9 +198,10 @@ class Service(procs.Child):
         """SIGTERM, wait timeout, SIGKILL; returns the exit code."""
         return procs.stop(self.proc, timeout)
 
-    def restart(self, timeout=10.0):
-        """Stop and start again with the same config, ports and state."""
-        self.stop()
+    def restart(self, timeout=10.0, sig=signal.SIGTERM):
+        """Stop and start again with the same config, ports and state.
+        sig: how to stop (signal.SIGKILL: as if it crashed)."""
+        procs.stop(self.proc, 10.0, sig)
         return self._start_once(timeout)
 
     def cleanup(self):
