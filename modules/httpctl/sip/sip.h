@@ -150,6 +150,7 @@ struct reg_cfg {
 	const char *allow;     /* CIDR list, NULL: private + loopback     */
 	uint32_t expires_min;  /* shorter asks get 423                    */
 	uint32_t expires_max;  /* longer asks are shortened               */
+	struct sipauth *auth;  /* digest credentials, NULL: none          */
 };
 
 int reg_alloc(struct registrar **regp, struct sip *sip, struct lines *lines,
@@ -337,5 +338,154 @@ int  siptrace_invite_src(const struct siptrace *tr, const char *callid,
 			 struct sa *src);
 void siptrace_forget(struct siptrace *tr, const char *callid);
 
+
+/*
+ * Digest authentication (digest.c): RFC 2617/7616 arithmetic, the
+ * credentials' syntax and our stateless nonces; pure
+ */
+
+enum digest_alg {
+	DIGEST_MD5 = 0,
+	DIGEST_SHA256,
+};
+
+enum {
+	DIGEST_ALGS = 2,       /* enum digest_alg                         */
+	DIGEST_HEX_MAX = 64,   /* a SHA-256 digest in hex                 */
+	DIGEST_NONCE_LEN = 64, /* characters of one of our nonces         */
+	DIGEST_NONCE_RAND = 8, /* random bytes in it                      */
+};
+
+/** Credentials of an Authorization or Proxy-Authorization header */
+struct digest_cred {
+	struct pl username;
+	struct pl realm;
+	struct pl nonce;
+	struct pl uri;
+	struct pl response;
+	struct pl algorithm;   /* optional, like all below; p set: sent   */
+	struct pl cnonce;
+	struct pl opaque;
+	struct pl qop;
+	struct pl nc;
+	enum digest_alg alg;
+	uint32_t ncount;       /* nc as a number; 0 without qop           */
+};
+
+size_t digest_hexlen(enum digest_alg alg);
+const char *digest_alg_name(enum digest_alg alg);
+int  digest_ha1(char *ha1, enum digest_alg alg, const struct pl *user,
+		const struct pl *realm, const struct pl *pass);
+int  digest_response(char *resp, enum digest_alg alg, const char *ha1,
+		     const struct pl *method, const struct digest_cred *cred);
+bool digest_verify(const struct digest_cred *cred, const struct pl *method,
+		   const char *ha1);
+int  digest_cred_decode(struct digest_cred *cred, const struct pl *hval);
+int  digest_nonce_make(char *nonce, const uint8_t *key, size_t keylen,
+		       uint64_t t, const uint8_t *rnd, const struct sa *src);
+int  digest_nonce_check(uint64_t *t, const struct pl *nonce,
+			const uint8_t *key, size_t keylen,
+			const struct sa *src);
+
+
+/*
+ * Rate limits (ratelim.c): token buckets per source address; pure
+ */
+
+/** A rate: tokens per second and bucket size; rate 0 is "off" */
+struct rate {
+	uint32_t rate;
+	uint32_t burst;
+};
+
+struct ratelim;
+
+int  rate_decode(struct rate *r, const struct pl *pl);
+int  ratelim_alloc(struct ratelim **rlp, const struct rate *rate,
+		   uint32_t size);
+bool ratelim_take(struct ratelim *rl, const struct sa *src, bool trusted,
+		  uint64_t now);
+uint32_t ratelim_count(const struct ratelim *rl);
+
+
+/*
+ * SIP authentication (sipauth.c): the lines' credentials, challenges,
+ * nonce expiry and replays
+ */
+
+struct sipauth;
+
+struct sipauth_cfg {
+	const char *realm;
+	uint32_t nonce_ttl;    /* s, a nonce is good this long            */
+	bool sha256;           /* challenge with SHA-256 too              */
+};
+
+/** What a request's credentials are worth */
+enum sipauth_verdict {
+	SIPAUTH_OK = 0,
+	SIPAUTH_CHALLENGE,     /* none for our realm: 401/407             */
+	SIPAUTH_STALE,         /* right password, nonce old, foreign or
+				  used: 401/407 with stale=true           */
+	SIPAUTH_FORBIDDEN,     /* wrong user or password: 403             */
+	SIPAUTH_LOCKED,        /* from an address that gave too many
+				  wrong ones: 403, not even looked at     */
+	SIPAUTH_BAD,           /* malformed: 400                          */
+};
+
+/** What the authenticator counted since start */
+struct sipauth_stats {
+	uint64_t ok;
+	uint64_t challenged;
+	uint64_t stale;
+	uint64_t forbidden;
+	uint64_t locked;
+	uint64_t bad;
+};
+
+uint64_t sipauth_now(void);
+int  sipauth_alloc(struct sipauth **authp, const struct sipauth_cfg *cfg);
+int  sipauth_add(struct sipauth *auth, const struct pl *entry);
+bool sipauth_on(const struct sipauth *auth);
+enum sipauth_verdict sipauth_check(struct sipauth *auth,
+				   const struct sip_msg *msg,
+				   const struct pl *user, uint64_t now);
+int  sipauth_challenge(struct mbuf *mb, struct sipauth *auth,
+		       const struct sip_msg *msg, bool stale, uint64_t now);
+int  sipauth_reply(struct sipauth *auth, struct sip *sip,
+		   const struct sip_msg *msg, enum sipauth_verdict v,
+		   uint64_t now);
+uint64_t sipauth_tag(const struct sipauth *auth, const struct sip_msg *msg);
+void sipauth_stats(const struct sipauth *auth, struct sipauth_stats *st);
+
+
+/*
+ * The gate (gate.c): a UDP helper on baresip's SIP sockets, in front of
+ * libre: drops what is not SIP, rate-limits sources, challenges the
+ * phone's INVITEs; its config keys and digest auth's (gatecfg.c)
+ */
+
+struct gate;
+
+struct gate_cfg {
+	struct rate rate;      /* a stranger's; rate 0: no limit          */
+	struct sipauth *auth;  /* INVITEs to challenge, or NULL           */
+};
+
+/** What the gate counted since start */
+struct gate_stats {
+	uint64_t received;         /* datagrams on the SIP UDP sockets    */
+	uint64_t dropped_rate;     /* over a source's rate limit          */
+	uint64_t dropped_not_sip;  /* neither SIP nor STUN                */
+	uint64_t invites_answered; /* answered by the gate: 407/403/400   */
+	uint64_t acks_absorbed;    /* ACKs to those answers               */
+	uint32_t sockets;          /* SIP UDP sockets watched now         */
+	uint32_t sources;          /* source addresses remembered now     */
+};
+
+int  gate_cfg_read(struct gate_cfg *cfg, const struct conf *conf);
+int  gate_alloc(struct gate **gatep, struct sip *sip, struct lines *lines,
+		const struct gate_cfg *cfg);
+void gate_stats(const struct gate *gate, struct gate_stats *st);
 
 #endif
