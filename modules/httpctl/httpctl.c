@@ -20,6 +20,12 @@
                                        # default: private ranges and
                                        # loopback
   httpctl_reg_expires   60-3600        # accepted REGISTER expiry, s
+  httpctl_sip_auth      <line>:<pass>  # repeatable; digest auth
+  httpctl_sip_realm     <realm>        # default: the host name
+  httpctl_sip_nonce_ttl 300            # s a nonce is good
+  httpctl_sip_sha256    no             # challenge with SHA-256 too
+  httpctl_sip_rate      20/50          # SIP datagrams/s, burst, per
+                                       # source ("off"); see gate.c
   httpctl_lines_max     64             # lines, registered or not
   httpctl_lines_keep    86400          # s an unregistered line stays
                                        # listed
@@ -27,6 +33,10 @@
   httpctl_webhook_ca    <file>         # CAs trusted for https webhooks;
                                        # default /etc/ssl/certs/
                                        # ca-certificates.crt
+  httpctl_webhook_give_up     259200   # s; an endpoint gives up events
+                                       # it owes older than this ...
+  httpctl_webhook_backlog_max 100000   # ... or this many behind the
+                                       # newest (docs/webhooks.md)
   httpctl_metrics       token          # GET /metrics: token, or
                                        # loopback (no token from
                                        # 127.0.0.0/8 or ::1)
@@ -68,7 +78,9 @@ static void ctl_destructor(void *arg)
 	/* the engine before the endpoints it runs, both before the store */
 	mem_deref(c->whdeliver);
 	mem_deref(c->webhooks);
+	mem_deref(c->gate);
 	mem_deref(c->reg);
+	mem_deref(c->sipauth);
 	mem_deref(c->calls);
 	mem_deref(c->lines);
 	mem_deref(c->core);
@@ -165,11 +177,16 @@ static int reg_cfg_read(struct reg_cfg *cfg, struct mbuf *allow,
 static int webhooks_init(struct httpctl *c, const struct conf *conf)
 {
 	struct whdeliver_prm prm;
+	struct whretain retain;
 	char ca[256];
 	int err;
 
 	if (!sp_conf_path(ca, sizeof(ca), conf, "httpctl_webhook_ca"))
 		str_ncpy(ca, webhook_ca_default, sizeof(ca));
+
+	err = whretain_cfg_read(&retain, conf);
+	if (err)
+		return err;
 
 	err = webhooks_alloc(&c->webhooks, c->core->store);
 	if (err) {
@@ -182,6 +199,7 @@ static int webhooks_init(struct httpctl *c, const struct conf *conf)
 	prm.bus = c->core->bus;
 	prm.store = c->core->store;
 	prm.ca = ca;
+	prm.retain = &retain;
 
 	err = whdeliver_alloc(&c->whdeliver, &prm);
 	if (err)
@@ -197,6 +215,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 	struct mbuf *allow = mbuf_alloc(256);
 	struct lines_cfg lcfg;
 	struct reg_cfg rcfg;
+	struct gate_cfg gcfg = {.auth = NULL};
 	struct httpctl *c;
 	int err;
 
@@ -217,6 +236,11 @@ static int ctl_alloc(struct httpctl **ctlp)
 	err = lines_cfg_read(&lcfg, conf);
 	if (err)
 		goto out;
+
+	err = gate_cfg_read(&gcfg, conf);
+	if (err)
+		goto out;
+	c->sipauth = mem_ref(gcfg.auth);
 
 	err = health_cfg_read(&c->health, conf);
 	if (err)
@@ -241,7 +265,12 @@ static int ctl_alloc(struct httpctl **ctlp)
 	if (err)
 		goto out;
 
+	rcfg.auth = c->sipauth;
 	err = reg_alloc(&c->reg, uag_sip(), c->lines, &rcfg);
+	if (err)
+		goto out;
+
+	err = gate_alloc(&c->gate, uag_sip(), c->lines, &gcfg);
 	if (err)
 		goto out;
 
@@ -269,6 +298,7 @@ static int ctl_alloc(struct httpctl **ctlp)
 
  out:
 	mem_deref(allow);
+	mem_deref(gcfg.auth);
 	if (err)
 		mem_deref(c);
 	else

@@ -29,6 +29,8 @@ struct httpctl {
 	struct ua *ua;         /* owned by baresip's UA list           */
 	struct lines *lines;   /* sip/                                 */
 	struct registrar *reg;
+	struct sipauth *sipauth;      /* digest credentials, challenges  */
+	struct gate *gate;            /* in front of libre's SIP over UDP */
 	struct calls *calls;
 	struct webhooks *webhooks;    /* webhook/                      */
 	struct whdeliver *whdeliver;

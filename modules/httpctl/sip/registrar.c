@@ -6,8 +6,10 @@
  * so ours, added later with sip_listen(), sees every REGISTER. Server
  * transactions (libre) absorb retransmissions before any listener.
  *
- * There is no digest authentication: the HT802 sits on the LAN, and the
- * source address must be in the allow list (httpctl_reg_allow).
+ * The source address must be in the allow list (httpctl_reg_allow).
+ * With httpctl_sip_auth, a REGISTER must then carry the line's digest
+ * credentials (sipauth.c): any user without them, configured or not,
+ * gets the same 401 and then 403.
  */
 
 #include "sipphone.h"
@@ -25,6 +27,7 @@ struct registrar {
 	struct sip *sip;
 	struct lines *lines;
 	struct cidr_list *allow;
+	struct sipauth *auth;  /* digest credentials, or NULL            */
 	uint32_t expires_min;
 	uint32_t expires_max;
 	uint32_t expires_dflt;
@@ -37,6 +40,7 @@ static void registrar_destructor(void *arg)
 
 	mem_deref(reg->lsnr);
 	mem_deref(reg->allow);
+	mem_deref(reg->auth);
 	mem_deref(reg->lines);
 }
 
@@ -110,12 +114,14 @@ static void reply_too_brief(struct registrar *reg, const struct sip_msg *msg)
 static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 			   const struct reg_req *rr, const char *id)
 {
+	/* with auth on, only an authenticated REGISTER gets here */
+	bool authed = sipauth_on(reg->auth);
 	struct line_binding b;
 	char *contact = NULL, *ua = NULL;
 	int err = 0;
 
 	if (rr->star) {
-		err = lines_unbind(reg->lines, id, NULL, &msg->src, false);
+		err = lines_unbind(reg->lines, id, NULL, &msg->src, authed);
 		if (err)
 			goto out;
 		goto reply;
@@ -130,7 +136,8 @@ static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 		goto out;
 
 	if (!rr->expires) {
-		err = lines_unbind(reg->lines, id, contact, &msg->src, false);
+		err = lines_unbind(reg->lines, id, contact, &msg->src,
+				   authed);
 		if (err)
 			goto out;
 		goto reply;
@@ -151,7 +158,7 @@ static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 	b.tp = msg->tp;
 	b.user_agent = ua;
 	b.expires = min(rr->expires, reg->expires_max);
-	b.authenticated = false;
+	b.authenticated = authed;
 
 	err = lines_bind(reg->lines, id, &b);
 	if (err)
@@ -165,6 +172,30 @@ static int register_handle(struct registrar *reg, const struct sip_msg *msg,
 	mem_deref(ua);
 
 	return err;
+}
+
+
+/* With auth on: the line's credentials, or an answer (401, 403, 400) */
+static bool auth_passed(struct registrar *reg, const struct sip_msg *msg,
+			const struct pl *line)
+{
+	uint64_t now = sipauth_now();
+	enum sipauth_verdict v;
+	int err;
+
+	if (!sipauth_on(reg->auth))
+		return true;
+
+	v = sipauth_check(reg->auth, msg, line, now);
+	if (v == SIPAUTH_OK)
+		return true;
+
+	err = sipauth_reply(reg->auth, reg->sip, msg, v, now);
+	if (err)
+		warning("httpctl: REGISTER reply to %J failed: %m\n",
+			&msg->src, err);
+
+	return false;
 }
 
 
@@ -196,6 +227,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		reply_status(reg, msg, 400, reason);
 		return true;
 	}
+
+	if (!auth_passed(reg, msg, &rr.line))
+		return true;
 
 	/* reg_parse() allows at most 32 characters */
 	(void)pl_strcpy(&rr.line, id, sizeof(id));
@@ -238,8 +272,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
  * @param regp   Returned registrar; mem_deref() it to stop listening
  * @param sip    SIP stack (baresip's uag_sip())
  * @param lines  Line table to bind into (referenced)
- * @param cfg    Allow list and expiry range, or NULL for the defaults
- *               (private + loopback ranges, 60-3600 s)
+ * @param cfg    Allow list, expiry range and digest credentials
+ *               (referenced), or NULL for the defaults (private +
+ *               loopback ranges, 60-3600 s, no digest auth)
  *
  * @return 0 if success, otherwise errorcode
  */
@@ -263,6 +298,7 @@ int reg_alloc(struct registrar **regp, struct sip *sip, struct lines *lines,
 	 * modules, and flushing its listeners clears reg->lsnr */
 	reg->sip = sip;
 	reg->lines = mem_ref(lines);
+	reg->auth = mem_ref(cfg ? cfg->auth : NULL);
 	reg->expires_min = cfg ? cfg->expires_min : REG_EXPIRES_MIN;
 	reg->expires_max = cfg ? cfg->expires_max : REG_EXPIRES_MAX;
 
