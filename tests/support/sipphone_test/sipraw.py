@@ -336,16 +336,21 @@ class RawPhone(SipUdpClient):
                 "\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
                 ).format(h=self.host, p=self.rtp.getsockname()[1])
 
-    def invite(self, number):
+    def invite(self, number, headers=None, call_id=None):
         """Call number: send the INVITE and return at once (the answer
-        comes when the call is answered: wait_answer, established)."""
+        comes when the call is answered: wait_answer, established).
+        headers: extra (name, value) pairs (e.g. Proxy-Authorization);
+        call_id: the Call-ID (default a new one; an INVITE answered with
+        a challenge is sent again in the same call)."""
         uri = self.uri(number)
-        call_id = "sipraw-%s@%s" % (secrets.token_hex(8), self.host)
+        call_id = call_id or "sipraw-%s@%s" % (secrets.token_hex(8),
+                                               self.host)
         cseq = self.next_cseq()
         branch, _ = self.send_request(
             "INVITE", uri,
             self.phone_headers("INVITE", "<%s>" % uri, call_id, cseq)
-            + [("Content-Type", "application/sdp")], self.sdp())
+            + list(headers or []) + [("Content-Type", "application/sdp")],
+            self.sdp())
         self._invite = (uri, call_id, cseq, branch)
         self.dialog = None
 
