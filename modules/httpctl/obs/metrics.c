@@ -309,16 +309,24 @@ static int events_print(struct re_printf *pf, struct httpctl *ctl,
 {
 	const struct evbus *bus = ctl->core->bus;
 	struct whdeliver_stats ds;
+	struct evstore_status ss;
 	uint64_t now = sptime_now_ms();
 	int err;
 
 	whdeliver_stats(ctl->whdeliver, &ds);
+	evstore_status(ctl->core->store, &ss);
 
 	err  = one(pf, "sipphone_events_published_total", "counter",
 		   "Events published since start", evbus_published(bus));
 	err |= one(pf, "sipphone_event_store_errors_total", "counter",
-		   "Events the event log could not store",
+		   "Events the event log could not write when published",
 		   evbus_store_errors(bus));
+	err |= one(pf, "sipphone_event_store_pending", "gauge",
+		   "Events waiting in memory to be written to the event log",
+		   ss.pending);
+	err |= one(pf, "sipphone_event_store_lost_total", "counter",
+		   "Events never written to the event log: too many waited",
+		   ss.lost);
 	err |= one(pf, "sipphone_event_last_seq", "gauge",
 		   "Seq of the newest event", evbus_last_seq(bus));
 
@@ -332,6 +340,10 @@ static int events_print(struct re_printf *pf, struct httpctl *ctl,
 	err |= one(pf, "sipphone_webhook_events_abandoned_total", "counter",
 		   "Events given up after the last delivery attempt",
 		   ds.abandoned);
+	err |= one(pf, "sipphone_webhook_events_dropped_total", "counter",
+		   "Events an endpoint owed, given up undelivered by"
+		   " retention (httpctl_webhook_give_up, _backlog_max)",
+		   ds.dropped);
 
 	err |= family(pf, "sipphone_webhook_endpoints", "gauge",
 		      "Webhook endpoints by state (ok, failing: the last"
