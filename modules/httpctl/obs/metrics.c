@@ -134,6 +134,44 @@ static int sip_print(struct re_printf *pf, struct httpctl *ctl)
 }
 
 
+/* What reached the SIP port and what the gate and digest auth made of it */
+static int gate_print(struct re_printf *pf, struct httpctl *ctl)
+{
+	struct sipauth_stats as;
+	struct gate_stats gs;
+	int err;
+
+	gate_stats(ctl->gate, &gs);
+	sipauth_stats(ctl->sipauth, &as);
+
+	err  = one(pf, "sipphone_sip_received_total", "counter",
+		   "SIP datagrams that reached the SIP UDP sockets",
+		   gs.received);
+	err |= family(pf, "sipphone_sip_dropped_total", "counter",
+		      "SIP datagrams dropped before the SIP stack, by reason"
+		      " (rate_limit: over httpctl_sip_rate; not_sip)");
+	err |= sample1(pf, "sipphone_sip_dropped_total", "reason",
+		       "rate_limit", gs.dropped_rate);
+	err |= sample1(pf, "sipphone_sip_dropped_total", "reason",
+		       "not_sip", gs.dropped_not_sip);
+	err |= family(pf, "sipphone_sip_auth_total", "counter",
+		      "Digest checks of REGISTERs and INVITEs, by result");
+	err |= sample1(pf, "sipphone_sip_auth_total", "result", "ok", as.ok);
+	err |= sample1(pf, "sipphone_sip_auth_total", "result",
+		       "challenged", as.challenged);
+	err |= sample1(pf, "sipphone_sip_auth_total", "result", "stale",
+		       as.stale);
+	err |= sample1(pf, "sipphone_sip_auth_total", "result",
+		       "forbidden", as.forbidden);
+	err |= sample1(pf, "sipphone_sip_auth_total", "result", "locked",
+		       as.locked);
+	err |= sample1(pf, "sipphone_sip_auth_total", "result", "bad",
+		       as.bad);
+
+	return err;
+}
+
+
 static int calls_count_print(struct re_printf *pf,
 			     const struct calls_stats *st)
 {
@@ -431,6 +469,7 @@ int metrics_print(struct re_printf *pf, struct httpctl *ctl)
 
 	err  = process_print(pf, ctl);
 	err |= sip_print(pf, ctl);
+	err |= gate_print(pf, ctl);
 	err |= calls_count_print(pf, &cs);
 	err |= rtp_print(pf, &cs);
 	err |= live_print(pf, ctl);
