@@ -320,6 +320,28 @@ bool dtmf_digits_valid(const char *digits);
 
 
 /*
+ * INFO bodies (info.c): a digit or a hook flash from the phone; pure
+ */
+
+enum info_kind {
+	INFO_NONE = 0,         /* no body we know                        */
+	INFO_DIGIT,
+	INFO_FLASH,
+};
+
+/** What one INFO carries */
+struct info_signal {
+	enum info_kind kind;
+	char digit;            /* INFO_DIGIT: 0-9 * # A-D, upper case    */
+	bool sig16;            /* a flash sent as Signal=16: baresip
+				  reports it as the digit '1' too        */
+};
+
+enum info_kind info_decode(struct info_signal *info,
+			   const struct sip_msg *msg);
+
+
+/*
  * SIP trace (siptrace.c): INVITE sources, INFO digits and hook flash
  */
 

@@ -13,6 +13,7 @@
  *    means the dialog took it, and the UA event that follows is "info".
  *  - Hook flash: "Signal=16" (which baresip reads as '1'), "Signal=hf"
  *    or application/hook-flash becomes a flash, and the '1' is dropped.
+ *    (info.c reads the bodies.)
  *
  * baresip answers INFO statelessly, so a retransmitted INFO (its 200 was
  * lost) is handled again; an INFO whose CSeq was already confirmed is
@@ -30,7 +31,6 @@
  * Threads: main thread only.
  */
 
-#include <ctype.h>
 #include "sipphone.h"
 #include "sip/sip.h"
 
@@ -41,19 +41,14 @@ enum {
 	DLGS_MAX = 64,         /* dialogs noted at most                 */
 };
 
-enum note_kind {
-	NOTE_NONE = 0,
-	NOTE_DIGIT,
-	NOTE_FLASH,            /* also swallows baresip's '1' if sig16 */
-};
-
 /* What we know of one dialog's INFO requests */
 struct dlg {
 	struct le le;
 	char *callid;
 	uint32_t cseq_done;    /* highest CSeq whose INFO was taken     */
 	uint32_t cseq_wait;    /* CSeq of the INFO awaiting its answer  */
-	enum note_kind wait;   /* what that INFO carried                */
+	enum info_kind wait;   /* what that INFO carried (a flash by
+				  Signal=16 also swallows baresip's '1') */
 	char wait_digit;
 	bool wait_sig16;
 	bool wait_dup;         /* a retransmission of a taken INFO      */
@@ -140,40 +135,17 @@ static struct dlg *dlg_get(struct siptrace *tr, const struct pl *id)
 /* An INFO arrived: note what it carries until its answer leaves */
 static void on_info(struct siptrace *tr, const struct sip_msg *msg)
 {
-	struct pl body, sig;
 	struct dlg *d = dlg_get(tr, &msg->callid);
+	struct info_signal info;
 
 	if (!d)
 		return;
 
 	d->cseq_wait = msg->cseq.num;
-	d->wait = NOTE_NONE;
-	d->wait_sig16 = false;
 	d->wait_dup = msg->cseq.num <= d->cseq_done;
-
-	if (msg_ctype_cmp(&msg->ctyp, "application", "hook-flash")) {
-		d->wait = NOTE_FLASH;
-		return;
-	}
-
-	if (!msg_ctype_cmp(&msg->ctyp, "application", "dtmf-relay"))
-		return;
-
-	pl_set_mbuf(&body, msg->mb);
-	if (re_regex(body.p, body.l, "Signal=[ ]*[0-9a-z*#]+", NULL, &sig))
-		return;
-
-	if (0 == pl_strcmp(&sig, "16")) {
-		d->wait = NOTE_FLASH;
-		d->wait_sig16 = true;
-	}
-	else if (0 == pl_strcasecmp(&sig, "hf")) {
-		d->wait = NOTE_FLASH;
-	}
-	else {
-		d->wait = NOTE_DIGIT;
-		d->wait_digit = (char)toupper(sig.p[0]);
-	}
+	d->wait = info_decode(&info, msg);
+	d->wait_digit = info.digit;
+	d->wait_sig16 = info.sig16;
 }
 
 
@@ -181,7 +153,7 @@ static void on_info(struct siptrace *tr, const struct sip_msg *msg)
 static void on_info_reply(struct siptrace *tr, const struct sip_msg *msg)
 {
 	struct dlg *d = dlg_find(tr, &msg->callid);
-	enum note_kind kind;
+	enum info_kind kind;
 
 	if (!d || !d->cseq_wait || msg->cseq.num != d->cseq_wait ||
 	    msg->scode < 200)
@@ -189,7 +161,7 @@ static void on_info_reply(struct siptrace *tr, const struct sip_msg *msg)
 
 	kind = d->wait;
 	d->cseq_wait = 0;
-	d->wait = NOTE_NONE;
+	d->wait = INFO_NONE;
 
 	if (msg->scode == 481)
 		return;
@@ -198,19 +170,19 @@ static void on_info_reply(struct siptrace *tr, const struct sip_msg *msg)
 
 	/* a repeat: baresip reports its digit again, we do not */
 	if (d->wait_dup) {
-		if (kind == NOTE_DIGIT)
+		if (kind == INFO_DIGIT)
 			d->swallow = d->wait_digit;
-		else if (kind == NOTE_FLASH && d->wait_sig16)
+		else if (kind == INFO_FLASH && d->wait_sig16)
 			d->swallow = '1';
 		return;
 	}
 
 	d->cseq_done = msg->cseq.num;
 
-	if (kind == NOTE_DIGIT) {
+	if (kind == INFO_DIGIT) {
 		d->info_digit = d->wait_digit;
 	}
-	else if (kind == NOTE_FLASH) {
+	else if (kind == INFO_FLASH) {
 		if (d->wait_sig16)
 			d->swallow = '1';
 		tr->flashh(d->callid, tr->arg);
