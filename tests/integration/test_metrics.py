@@ -63,6 +63,18 @@ FAMILIES = {
     "sipphone_webhook_oldest_pending_age_seconds": "gauge",
     "sipphone_degraded": "gauge",
     "sipphone_degraded_reasons": "gauge",
+    "sipphone_event_store_lost_total": "counter",
+    "sipphone_event_store_pending": "gauge",
+    "sipphone_http_accept_pauses_total": "counter",
+    "sipphone_http_connections": "gauge",
+    "sipphone_http_connections_refused_total": "counter",
+    "sipphone_lines_full_total": "counter",
+    "sipphone_lines_takeovers_refused_total": "counter",
+    "sipphone_sip_auth_total": "counter",
+    "sipphone_sip_dialogs_traced": "gauge",
+    "sipphone_sip_dropped_total": "counter",
+    "sipphone_sip_received_total": "counter",
+    "sipphone_webhook_events_dropped_total": "counter",
 }
 
 

@@ -297,6 +297,32 @@ static int live_print(struct re_printf *pf, struct httpctl *ctl)
 }
 
 
+/* Connections of the web server, and those it refused as they came */
+static int http_print(struct re_printf *pf, const struct httpctl *ctl)
+{
+	struct web_stats st;
+	int i, err;
+
+	web_stats(ctl->core->web, &st);
+
+	err  = one(pf, "sipphone_http_connections", "gauge",
+		   "HTTP and WebSocket connections open now", st.conns);
+	err |= family(pf, "sipphone_http_connections_refused_total",
+		      "counter", "Connections refused as they came, by reason"
+		      " (conn_max, conn_per_addr: over httpctl_conn_max or"
+		      " httpctl_conn_per_addr; descriptors: past what the"
+		      " server can watch)");
+	for (i = 0; i < WEB_REFUSE_N; i++)
+		err |= sample1(pf, "sipphone_http_connections_refused_total",
+			       "reason", web_refusal_name(i), st.refused[i]);
+	err |= one(pf, "sipphone_http_accept_pauses_total", "counter",
+		   "Times accepting connections paused: the process was out"
+		   " of descriptors", st.accept_pauses);
+
+	return err;
+}
+
+
 static int ws_print(struct re_printf *pf, const struct httpctl *ctl)
 {
 	struct wshub_stats st;
@@ -473,6 +499,7 @@ int metrics_print(struct re_printf *pf, struct httpctl *ctl)
 	err |= calls_count_print(pf, &cs);
 	err |= rtp_print(pf, &cs);
 	err |= live_print(pf, ctl);
+	err |= http_print(pf, ctl);
 	err |= ws_print(pf, ctl);
 	err |= events_print(pf, ctl, &hw);
 	err |= health_print(pf, ctl, &hw);
