@@ -200,6 +200,51 @@ def test_datagrams_that_are_not_sip_are_dropped(service):
     assert_healthy(svc)
 
 
+def test_request_with_a_via_maddr_is_dropped(service):
+    """libre answers a request at its top Via's maddr: an allowed host
+    could have our answers sent to a third one. The gate drops such a
+    request; the same request without maddr is answered to its
+    sender."""
+    svc = service
+    dropped = 'sipphone_sip_dropped_total{reason="via_maddr"}'
+    before = metrics(svc)[dropped]
+    trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    trap.bind(("127.0.0.3", 0))
+    trap_port = trap.getsockname()[1]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            host, port = s.getsockname()
+            req = options(1, host, port, svc.sip_server)
+            bad = req.replace(b";rport\r\n",
+                              b";maddr=127.0.0.3;rport\r\n", 1)
+            assert bad != req
+            bad = bad.replace(b"%s:%d;" % (host.encode(), port),
+                              b"%s:%d;" % (host.encode(), trap_port), 1)
+            s.sendto(bad, ("127.0.0.1", svc.sip_port))
+            wait_until(lambda: metrics(svc)[dropped] == before + 1, 10,
+                       what="the maddr request dropped")
+
+            # the control: answered, to the sender
+            s.sendto(options(2, host, port, svc.sip_server),
+                     ("127.0.0.1", svc.sip_port))
+            s.settimeout(5)
+            data, _ = s.recvfrom(65536)
+            assert data.startswith(b"SIP/2.0 200"), data[:80]
+
+        # nothing went to the maddr host (the control's answer came
+        # back first, so an answer to the dropped one would be here)
+        trap.settimeout(0.3)
+        try:
+            data, _ = trap.recvfrom(65536)
+            raise AssertionError("maddr host got %r" % data[:80])
+        except socket.timeout:
+            pass
+    finally:
+        trap.close()
+    assert_healthy(svc)
+
+
 def test_registered_phone_in_a_call_is_not_limited(service):
     """A burst of 300 INFOs from a registered phone in a call, well past
     a stranger's 50: every one is answered, none is dropped."""

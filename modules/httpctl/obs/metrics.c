@@ -149,11 +149,14 @@ static int gate_print(struct re_printf *pf, struct httpctl *ctl)
 		   gs.received);
 	err |= family(pf, "sipphone_sip_dropped_total", "counter",
 		      "SIP datagrams dropped before the SIP stack, by reason"
-		      " (rate_limit: over httpctl_sip_rate; not_sip)");
+		      " (rate_limit: over httpctl_sip_rate; not_sip; via_maddr:"
+		      " a request whose answer would go to a Via's maddr)");
 	err |= sample1(pf, "sipphone_sip_dropped_total", "reason",
 		       "rate_limit", gs.dropped_rate);
 	err |= sample1(pf, "sipphone_sip_dropped_total", "reason",
 		       "not_sip", gs.dropped_not_sip);
+	err |= sample1(pf, "sipphone_sip_dropped_total", "reason",
+		       "via_maddr", gs.dropped_maddr);
 	err |= family(pf, "sipphone_sip_auth_total", "counter",
 		      "Digest checks of REGISTERs and INVITEs, by result");
 	err |= sample1(pf, "sipphone_sip_auth_total", "result", "ok", as.ok);

@@ -16,7 +16,11 @@
  *     it, dropped silently and counted, before libre spends a byte on
  *     it. A registered line's address gets ten times the limit and is
  *     not part of the strangers' shared bucket.
- *  3. With digest auth on (sipauth.c): an INVITE that starts a call must
+ *  3. A request whose top Via carries maddr: dropped, counted. libre
+ *     sends its answer to a Via's maddr (RFC 3261 18.2.2), so any
+ *     allowed host could have our answers sent to a third one; no phone
+ *     sends it.
+ *  4. With digest auth on (sipauth.c): an INVITE that starts a call must
  *     carry credentials of its From line. Without good ones it is
  *     answered here, statelessly (407 with a fresh challenge, 403, or
  *     400) and libre never sees it; its retransmissions get the same.
@@ -175,6 +179,52 @@ static enum kind classify(const uint8_t *p, size_t n)
 }
 
 
+/* Does "maddr" appear anywhere (case-insensitive)? Cheap: only then is
+   the request decoded to look at its top Via */
+static bool mentions_maddr(const uint8_t *p, size_t n)
+{
+	static const char word[] = "maddr";
+	size_t i, j;
+
+	for (i = 0; i + sizeof(word) - 1 <= n; i++) {
+		for (j = 0; j < sizeof(word) - 1; j++) {
+			if ((p[i + j] | 0x20) != word[j])
+				break;
+		}
+		if (j == sizeof(word) - 1)
+			return true;
+	}
+
+	return false;
+}
+
+
+/* Would libre send the answer to this request somewhere else than to
+   where it came from? */
+static bool via_maddr(struct mbuf *mb)
+{
+	struct sip_msg *msg = NULL;
+	size_t pos = mb->pos;
+	struct pl val;
+	bool found;
+
+	if (!mentions_maddr(mbuf_buf(mb), mbuf_get_left(mb)))
+		return false;
+
+	/* libre decodes the same bytes again: put them back as they were */
+	if (sip_msg_decode(&msg, mb)) {
+		mb->pos = pos;
+		return false;
+	}
+	mb->pos = pos;
+
+	found = 0 == msg_param_decode(&msg->via.params, "maddr", &val);
+	mem_deref(msg);
+
+	return found;
+}
+
+
 /* A registered line's address: its phone */
 static bool trusted(const struct gate *g, const struct sa *src)
 {
@@ -295,7 +345,17 @@ static bool recv_handler(struct sa *src, struct mbuf *mb, void *arg)
 		return true;
 	}
 
-	if (kind != KIND_REQUEST || !sipauth_on(g->auth))
+	if (kind != KIND_REQUEST)
+		return false;
+
+	if (via_maddr(mb)) {
+		++g->stats.dropped_maddr;
+		debug("httpctl: SIP request from %J with a Via maddr:"
+		      " dropped\n", src);
+		return true;
+	}
+
+	if (!sipauth_on(g->auth))
 		return false;
 
 	/* classify() saw a whole request line: n > 10 */

@@ -499,6 +499,7 @@ struct gate_stats {
 	uint64_t received;         /* datagrams on the SIP UDP sockets    */
 	uint64_t dropped_rate;     /* over a source's rate limit          */
 	uint64_t dropped_not_sip;  /* neither SIP nor STUN                */
+	uint64_t dropped_maddr;    /* a request whose top Via has maddr   */
 	uint64_t invites_answered; /* answered by the gate: 407/403/400   */
 	uint64_t acks_absorbed;    /* ACKs to those answers               */
 	uint32_t sockets;          /* SIP UDP sockets watched now         */
