@@ -22,7 +22,8 @@
  * web_tls_wants_write()). Decrypted bytes OpenSSL still holds are served
  * by the forced service below.
  *
- * HTTP is in web_http.c (plain HTTP on the TLS port in web_plain.c),
+ * HTTP is in web_http.c (plain HTTP on the TLS port in web_plain.c,
+ * each request head checked before lws reads it in web_peek.c),
  * WebSocket in web_ws.c, TLS in web_tls.c, who gets in (caps on
  * connections, accept() paused without descriptors) in web_limit.c;
  * this file is the glue.
@@ -83,13 +84,24 @@ static void conn_fd_handler(int flags, void *arg)
 	struct lws_pollfd pfd;
 	int i;
 
+	/* lws may destroy the connection while servicing it, and so may
+	   web_peek() */
+	mem_ref(conn);
+	conn->in_service = true;
+
 	pfd.fd = conn->fd;
 	pfd.events = LWS_POLLIN | LWS_POLLOUT;
 	pfd.revents = 0;
-	if (flags & FD_READ) {
+
+	/* a request head due is read by us first: lws reads it only once
+	   it is whole and well-formed */
+	if ((flags & FD_READ) && !web_peek(conn)) {
 		pfd.revents |= LWS_POLLIN;
 		tmr_cancel(&conn->tmr_idle);  /* lws times a request */
 	}
+	if (!conn->wsi)
+		goto out;  /* answered and closed by web_peek() */
+
 	if (flags & FD_WRITE) {
 		pfd.revents |= LWS_POLLOUT;
 		conn->rearm = false;  /* the POLLOUT lws waits for */
@@ -97,10 +109,8 @@ static void conn_fd_handler(int flags, void *arg)
 	if (flags & FD_EXCEPT)
 		pfd.revents |= LWS_POLLHUP;
 
-	/* lws may destroy the connection while servicing it */
-	mem_ref(conn);
-	conn->in_service = true;
-	lws_service_fd(web->ctx, &pfd);
+	if (pfd.revents)
+		lws_service_fd(web->ctx, &pfd);
 
 	/*
 	 * A reply this service queued, or the POLLOUT lws parks a kept-
@@ -118,9 +128,11 @@ static void conn_fd_handler(int flags, void *arg)
 		lws_service_fd(web->ctx, &pfd);
 	}
 
-	conn->in_service = false;
 	if (conn->wsi)
 		conn_update_fd(conn);
+
+ out:
+	conn->in_service = false;
 	mem_deref(conn);
 
 	/* TLS may hold decrypted bytes that no poll will report */
@@ -242,15 +254,13 @@ static int lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return conn ? web_http_body(conn, in, len) : -1;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (conn)
-			web_http_complete(conn);
-		return 0;
+		return conn ? web_http_complete(conn) : -1;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return conn ? web_http_writeable(conn) : -1;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return conn ? web_ws_confirm(conn) : -1;
+		return conn ? web_ws_confirm(conn, in) : -1;
 
 	case LWS_CALLBACK_ESTABLISHED:
 		return conn ? web_ws_established(conn) : -1;
@@ -338,6 +348,7 @@ static void accept_handler(int flags, void *arg)
 		conn->web = web;
 		conn->fd = fd;
 		conn->peer = peer;
+		conn->peek = true;
 		list_append(&web->connl, &conn->le, conn);
 		web_limit_track(conn);
 
@@ -507,6 +518,7 @@ int web_alloc(struct web **webp, const struct web_prm *prm,
 		LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
 	info.listen_accept_role = "raw-skt";
 	info.listen_accept_protocol = web->protov[0].name;
+	info.max_http_header_data = WEB_HEAD_DATA;
 	info.timeout_secs = 10;
 	info.keepalive_timeout = WEB_IDLE_S;
 	info.vhost_name = "sipphone";

@@ -72,6 +72,7 @@ void web_http_reset(struct web_conn *conn)
 	req_reset(conn);
 	reply_reset(&conn->rep);
 	conn->busy = false;
+	conn->body_done = false;
 }
 
 
@@ -249,43 +250,6 @@ int web_http_req_read(struct web_conn *conn, const char *path)
 }
 
 
-/* The reason phrase of the statuses we send */
-static const char *reason(uint16_t status)
-{
-	switch (status) {
-
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 416: return "Range Not Satisfiable";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 507: return "Insufficient Storage";
-	default:  return "";
-	}
-}
-
-
 /*
  * The status line and the framing headers of a reply. The status line
  * is ours: lws writes the request's HTTP version, which it has not read
@@ -302,7 +266,7 @@ static int head_put(struct web_conn *conn, uint16_t status,
 	int n;
 
 	n = re_snprintf((char *)*p, end - *p, "HTTP/1.1 %u %s\r\n", status,
-			reason(status));
+			web_head_reason(status));
 	if (n < 0)
 		return EOVERFLOW;
 	*p += n;
@@ -367,17 +331,40 @@ static void dispatch(struct web_conn *conn)
 
 
 /* A transport-level error we answer ourselves, closing afterwards */
+static void conn_fail_err(struct web_conn *conn, const struct sp_err *e)
+{
+	conn->busy = true;
+	conn->close_after = true;
+	(void)web_reply(conn, e->status, NULL, "application/json", "%H",
+			sp_err_print, e);
+}
+
+
 static void conn_fail(struct web_conn *conn, uint16_t status,
 		      const char *code, const char *msg)
 {
 	struct sp_err e;
 
 	sp_err_set(&e, status, code, "%s", msg);
+	conn_fail_err(conn, &e);
+}
 
-	conn->busy = true;
-	conn->close_after = true;
-	(void)web_reply(conn, status, NULL, "application/json", "%H",
-			sp_err_print, &e);
+
+/* The request's version: HTTP/1.x, or answered here */
+static bool version_ok(struct web_conn *conn)
+{
+	char ver[12];
+	struct sp_err e;
+
+	if (lws_hdr_copy(conn->wsi, ver, sizeof(ver), WSI_TOKEN_HTTP) < 0)
+		ver[0] = '\0';
+
+	if (!web_head_version(ver, &e))
+		return true;
+
+	conn_fail_err(conn, &e);
+
+	return false;
 }
 
 
@@ -385,11 +372,18 @@ static void conn_fail(struct web_conn *conn, uint16_t status,
 int web_http_request(struct web_conn *conn, const char *path)
 {
 	struct lws *wsi = conn->wsi;
+	struct sp_err e;
 	char clen[32];
+	size_t n;
 	int plain, err;
+
+	/* lws read this head: the next one is due after the reply */
+	conn->peek = false;
 
 	err = web_http_req_read(conn, path);
 	persist_read(conn);
+	if (!version_ok(conn))
+		return 0;
 	if (err == ENOTSUP) {
 		conn_fail(conn, 405, "method_not_allowed",
 			  "HTTP method not supported");
@@ -408,61 +402,47 @@ int web_http_request(struct web_conn *conn, const char *path)
 	if (plain)
 		return plain > 0 ? 0 : -1;
 
-	if (lws_hdr_copy(wsi, clen, sizeof(clen),
-			 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
-		char *end;
-		unsigned long long n;
-
-		errno = 0;
-		n = strtoull(clen, &end, 10);
-		if (errno || *end || end == clen) {
-			conn_fail(conn, 400, "bad_request",
-				  "Content-Length is not a number");
-			return 0;
-		}
-		if (n > conn->web->body_max) {
-			conn_fail(conn, 413, "body_too_large",
-				  "request body exceeds the limit");
-			return 0;
-		}
-		if (n > 0) {
-			/* the body follows */
-			conn->req.body = mbuf_alloc(min((size_t)n,
-						       (size_t)BODY_SIZE));
-			return conn->req.body ? 0 : -1;
-		}
-	}
-	else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)
-		 > 0) {
-		/* lws 4.1 never completes a chunked request body */
+	/* lws 4.1 never completes a chunked request body; with a length
+	   too, which of the two frames the body is a guess (RFC 9112 6.1) */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
 		conn_fail(conn, 411, "length_required",
 			  "send the body with a Content-Length");
 		return 0;
 	}
-	/* else: no length and no chunking means no body (RFC 7230 3.3.3) */
 
-	dispatch(conn);
-	return 0;
-}
-
-
-/* "TOKEN SP ... HTTP/": a request line with a method lws does not know */
-static bool method_unknown(const uint8_t *in, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && in[i] >= 'A' && in[i] <= 'Z'; i++)
-		;
-
-	if (!i || i == len || in[i] != ' ')
-		return false;
-
-	for (; i + 6 <= len && in[i] != '\r' && in[i] != '\n'; i++) {
-		if (!memcmp(in + i, " HTTP/", 6))
-			return true;
+	/*
+	 * No length and no chunking means no body (RFC 9112 6.3), but lws
+	 * 4.1 takes up to 100 MB after a POST, PUT or PATCH without one for
+	 * its body: the connection's next request would be read as that.
+	 * So the connection closes after the reply.
+	 */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+		if (!str_cmp(conn->req.met, "POST") ||
+		    !str_cmp(conn->req.met, "PUT") ||
+		    !str_cmp(conn->req.met, "PATCH"))
+			conn->close_after = true;
+		dispatch(conn);
+		return 0;
 	}
 
-	return false;
+	if (lws_hdr_copy(wsi, clen, sizeof(clen),
+			 WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
+		clen[0] = '\0';  /* longer than any number we take */
+
+	if (web_head_clen(clen, conn->web->body_max, &n, &e)) {
+		conn_fail_err(conn, &e);
+		return 0;
+	}
+
+	if (!n) {
+		dispatch(conn);
+		return 0;
+	}
+
+	/* the body follows */
+	conn->req.body = mbuf_alloc(min(n, (size_t)BODY_SIZE));
+
+	return conn->req.body ? 0 : -1;
 }
 
 
@@ -483,30 +463,16 @@ int web_http_not_http(struct web_conn *conn, const uint8_t *in, size_t len)
 	char *p = (char *)buf + LWS_PRE;
 	uint32_t held;
 	struct sp_err e;
-	char body[256];
 	int n;
 
-	if (in && len && method_unknown(in, len))
-		sp_err_set(&e, 501, "not_implemented",
-			   "HTTP method not supported");
-	else if (in && len && in[0] == 0x16 && !conn->web->tls)
-		sp_err_set(&e, 400, "bad_request", "this port speaks plain"
-			   " HTTP, not TLS: use http://");
-	else
-		sp_err_set(&e, 400, "bad_request", "not an HTTP request");
+	web_head_not_http(in, len, conn->web->tls, &e);
 
 	if (web_ratelog_due(&conn->web->garbage_log, &held))
 		info("web: %J: %zu bytes that are no HTTP request: %u"
 		     " [%u more since the last such line]\n", &conn->peer,
 		     len, e.status, held);
 
-	if (re_snprintf(body, sizeof(body), "%H", sp_err_print, &e) < 0)
-		return -1;
-
-	n = re_snprintf(p, sizeof(buf) - LWS_PRE, "HTTP/1.1 %u %s\r\n"
-			"Content-Type: application/json\r\n"
-			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			e.status, reason(e.status), strlen(body), body);
+	n = web_head_error(p, sizeof(buf) - LWS_PRE, &e);
 	if (n > 0)
 		(void)lws_write(conn->wsi, (unsigned char *)p, n,
 				LWS_WRITE_RAW);
@@ -533,11 +499,35 @@ int web_http_body(struct web_conn *conn, const void *in, size_t len)
 }
 
 
-/** LWS_CALLBACK_HTTP_BODY_COMPLETION: the whole body is in */
-void web_http_complete(struct web_conn *conn)
+/**
+ * LWS_CALLBACK_HTTP_BODY_COMPLETION: the whole body is in
+ *
+ * lws 4.1 completes a body twice in one case only: a request with a body
+ * that it had already read with the one before (a pipelined one, out of
+ * its buffer). lws_http_action() then reads that buffer again as the
+ * body, from the request's own first byte, and completes it; once the
+ * body is counted, it finds the buffer unread and loops on it forever, a
+ * busy loop that stops the whole service. Closing the connection ends
+ * that loop; the client retries on a new connection, as it must retry a
+ * pipelined request the server did not answer (RFC 9112 9.3.2). The
+ * first completion dispatched the request with those wrong bytes for a
+ * body: a request's head is never JSON, so every JSON route refuses it.
+ *
+ * @return 0, or -1 to close the connection
+ */
+int web_http_complete(struct web_conn *conn)
 {
+	if (conn->body_done) {
+		debug("web: %J: a pipelined request with a body: closing\n",
+		      &conn->peer);
+		return -1;
+	}
+
+	conn->body_done = true;
 	if (!conn->busy)
 		dispatch(conn);
+
+	return 0;
 }
 
 
@@ -615,6 +605,7 @@ int web_http_writeable(struct web_conn *conn)
 		unsigned char *end = head + sizeof(head) - 1;
 		const char *ctype = rep->has_ctype ? (char *)mb->buf : NULL;
 		size_t blen = mb ? mb->end - rep->body : 0;
+		bool head_only = !str_cmp(conn->req.met, "HEAD");
 
 		if (head_put(conn, rep->status, ctype, blen,
 			     conn->close_after, &p, end))
@@ -627,10 +618,14 @@ int web_http_writeable(struct web_conn *conn)
 
 		rep->head_sent = true;
 
-		/* HTTP/1.1: a body that fits leaves with the head, in one
-		   send (lws counts body bytes against Content-Length only
-		   on h2, which we do not serve) */
-		if (blen <= (size_t)(end - p)) {
+		/* HEAD: the length the body would have, and no body (RFC
+		   9110 9.3.2); HTTP/1.1: a body that fits leaves with the
+		   head, in one send (lws counts body bytes against
+		   Content-Length only on h2, which we do not serve) */
+		if (head_only) {
+			blen = 0;
+		}
+		else if (blen <= (size_t)(end - p)) {
 			if (blen)
 				memcpy(p, mb->buf + rep->body, blen);
 			p += blen;
@@ -643,7 +638,7 @@ int web_http_writeable(struct web_conn *conn)
 		    != p - start)
 			return -1;
 
-		if (blen || !mb || mb->end == rep->body)
+		if (head_only || blen || !mb || mb->end == rep->body)
 			goto done;
 
 		mb->pos = rep->body;
@@ -684,6 +679,7 @@ int web_http_writeable(struct web_conn *conn)
 	 * lws_service(), up to SERVICE_INTERVAL_MS.
 	 */
 	conn->rearm = true;
+	web_peek_arm(conn);
 
 	return 0;
 }

@@ -74,8 +74,16 @@ static int refusal_send(int fd, enum web_refusal why)
 }
 
 
-/* Read what the client sent so far; its first byte, or -1 if none */
-static int drain(int fd)
+/**
+ * Read what a client sent so far, before its connection is closed: a
+ * close with unread bytes is a reset, and the client's kernel may then
+ * drop the answer before the client reads it
+ *
+ * @param fd  Its socket
+ *
+ * @return the first byte read, or -1 if none
+ */
+int web_limit_drain(int fd)
 {
 	uint8_t buf[2048];
 	size_t total = 0;
@@ -103,7 +111,7 @@ static void refuse(struct web *web, int fd, const struct sa *peer,
 
 	++web->refused[why];
 
-	first = drain(fd);
+	first = web_limit_drain(fd);
 	if (!web->tls || (first >= 0 && first != TLS_HANDSHAKE))
 		(void)refusal_send(fd, why);
 	(void)close(fd);

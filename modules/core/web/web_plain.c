@@ -11,80 +11,8 @@
  * Threads: main thread only.
  */
 
-#include <ctype.h>
 #include "sipphone.h"
 #include "webpriv.h"
-
-
-enum {
-	HOST_MAX = 255,
-};
-
-
-static bool host_valid(const char *host)
-{
-	size_t i, n = str_len(host);
-
-	if (!n || n > HOST_MAX)
-		return false;
-
-	for (i = 0; i < n; i++) {
-		char c = host[i];
-
-		if (!(isalnum((unsigned char)c) || c == '.' || c == '-' ||
-		      c == ':' || c == '[' || c == ']'))
-			return false;
-	}
-
-	return true;
-}
-
-
-/* Percent-encode what lws decoded, keeping the characters in `keep` */
-static int pct_encode(struct mbuf *mb, const char *s, const char *keep)
-{
-	int err = 0;
-
-	for (; *s && !err; s++) {
-		unsigned char c = *s;
-
-		if (isalnum(c) || strchr("-._~", c) || strchr(keep, c))
-			err = mbuf_write_u8(mb, c);
-		else
-			err = mbuf_printf(mb, "%%%02X", c);
-	}
-
-	return err;
-}
-
-
-/* "Location: https://host/path?query\r\n" for a plain request */
-static int location_hdr(char **hdrp, const struct web_req *req)
-{
-	struct mbuf *mb;
-	int err;
-
-	mb = mbuf_alloc(256);
-	if (!mb)
-		return ENOMEM;
-
-	err  = mbuf_printf(mb, "Location: https://%s", req->host);
-	err |= pct_encode(mb, req->path, "/");
-	if (str_isset(req->query)) {
-		err |= mbuf_write_u8(mb, '?');
-		err |= pct_encode(mb, req->query, "=&");
-	}
-	err |= mbuf_write_str(mb, "\r\n");
-	if (err)
-		goto out;
-
-	mb->pos = 0;
-	err = mbuf_strdup(mb, hdrp, mb->end);
-
- out:
-	mem_deref(mb);
-	return err;
-}
 
 
 static bool has_credentials(const struct web_req *req)
@@ -137,15 +65,17 @@ int web_http_plain(struct web_conn *conn, bool upgrade)
 		debug("web: %J: plain HTTP %s %s on the HTTPS port\n",
 		      &conn->peer, req->met, req->path);
 
+	/* a Host no redirect may name (EINVAL) is refused as above */
 	if (web->tls_plain == WEB_TLS_PLAIN_REDIRECT && !upgrade && !creds &&
-	    (0 == str_cmp(req->met, "GET") || 0 == str_cmp(req->met, "HEAD")) &&
-	    host_valid(req->host)) {
+	    (0 == str_cmp(req->met, "GET") || 0 == str_cmp(req->met, "HEAD"))) {
 
-		err = location_hdr(&loc, req);
-		if (err)
+		err = web_head_location(&loc, req->host, req->path,
+					req->query);
+		if (err && err != EINVAL)
 			return -1;
 
-		status = 307;
+		if (!err)
+			status = 307;
 	}
 
 	sp_err_set(&e, status, "https_required", "this port speaks TLS: use"

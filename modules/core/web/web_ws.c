@@ -64,13 +64,24 @@ static int refuse(struct web_conn *conn, const struct sp_err *ref)
 }
 
 
-/** LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: may this request become a socket? */
-int web_ws_confirm(struct web_conn *conn)
+/**
+ * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: may this request become a socket?
+ *
+ * @param conn     Connection
+ * @param upgrade  Its Upgrade header: websocket, or h2c (lws would
+ *                 switch to HTTP/2, which we do not serve)
+ *
+ * @return 0 to upgrade, 1 if refused here, -1 to drop the connection
+ */
+int web_ws_confirm(struct web_conn *conn, const char *upgrade)
 {
 	const struct web_ws_handlers *wsh = conn->web->wsh;
 	struct sp_err ref;
-	char path[256];
+	char path[256], ver[12];
 	int err;
+
+	/* lws read this head */
+	conn->peek = false;
 
 	if (lws_hdr_copy(conn->wsi, path, sizeof(path),
 			 WSI_TOKEN_GET_URI) < 0)
@@ -79,6 +90,17 @@ int web_ws_confirm(struct web_conn *conn)
 	err = web_http_req_read(conn, path);
 	if (err)
 		return -1;
+
+	if (lws_hdr_copy(conn->wsi, ver, sizeof(ver), WSI_TOKEN_HTTP) < 0)
+		ver[0] = '\0';
+	if (web_head_version(ver, &ref))
+		return refuse(conn, &ref);
+
+	if (str_casecmp(upgrade, "websocket")) {
+		sp_err_set(&ref, 400, "bad_request", "Upgrade: only websocket"
+			   " is spoken here");
+		return refuse(conn, &ref);
+	}
 
 	/* ws:// on the TLS port: refused unless plain HTTP is allowed (a
 	   WebSocket client follows no redirect) */

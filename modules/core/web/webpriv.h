@@ -9,9 +9,13 @@
 
 #include <libwebsockets.h>
 #include "wsq.h"
+#include "web_head.h"
 
 
 enum {
+	WEB_HEAD_DATA = 4096,  /* lws's header table of a request, bytes
+				  (max_http_header_data; web_peek.c
+				  refuses a head it could not hold)    */
 	WEB_HDR_MAX = 4096,    /* longest header value we copy */
 	WEB_IDLE_S = 30,       /* a kept-alive connection waits this
 				  long for its next request          */
@@ -105,6 +109,12 @@ struct web_conn {
 	bool keep_hdr;              /* an HTTP/1.0 client asked to keep
 				       the connection: say it is kept   */
 	bool busy;                  /* a request is being answered       */
+	bool body_done;             /* lws completed its body            */
+	bool peek;                  /* its next request head is due: we
+				       read it first (web_peek.c)       */
+	bool served;                /* a reply went out on it            */
+	size_t peek_len;            /* the part of a head seen, waiting
+				       for the rest (SO_RCVLOWAT set)   */
 	struct tmr tmr_idle;        /* kept alive with no request: close */
 	struct web_req req;
 	struct mbuf *reqbuf;        /* the strings req points to         */
@@ -122,10 +132,15 @@ int  web_listen(struct web *web);
 /* web_limit.c */
 int  web_limit_init(struct web *web, const struct web_prm *prm);
 int  web_limit_admit(struct web *web, int fd, const struct sa *peer);
+int  web_limit_drain(int fd);
 void web_limit_track(struct web_conn *conn);
 void web_limit_untrack(struct web_conn *conn);
 bool web_limit_accept_failed(struct web *web, int err);
 bool web_ratelog_due(struct web_ratelog *rl, uint32_t *heldp);
+
+/* web_peek.c */
+int  web_peek(struct web_conn *conn);
+void web_peek_arm(struct web_conn *conn);
 
 /* web_plain.c */
 int  web_http_plain(struct web_conn *conn, bool upgrade);
@@ -133,7 +148,7 @@ int  web_http_plain(struct web_conn *conn, bool upgrade);
 /* web_http.c */
 int  web_http_request(struct web_conn *conn, const char *path);
 int  web_http_body(struct web_conn *conn, const void *in, size_t len);
-void web_http_complete(struct web_conn *conn);
+int  web_http_complete(struct web_conn *conn);
 int  web_http_writeable(struct web_conn *conn);
 int  web_http_req_read(struct web_conn *conn, const char *path);
 int  web_http_write_now(struct web_conn *conn, uint16_t status,
@@ -150,7 +165,7 @@ int  web_tls_ctx_setup(SSL_CTX *ssl_ctx);
 bool web_tls_wants_write(struct web_conn *conn);
 
 /* web_ws.c */
-int  web_ws_confirm(struct web_conn *conn);
+int  web_ws_confirm(struct web_conn *conn, const char *upgrade);
 int  web_ws_established(struct web_conn *conn);
 int  web_ws_receive(struct web_conn *conn, const void *in, size_t len);
 int  web_ws_writeable(struct web_conn *conn);
