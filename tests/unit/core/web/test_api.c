@@ -1,82 +1,18 @@
 /**
  * @file test_api.c  The API front door: origin, auth, routing, bodies
  *
- * web_vreply() is replaced here by a recorder, so each test sees exactly
- * what the server would have written, and web_conn_peer() by the address
- * a test sets.
+ * web_vreply() is replaced by a recorder (support/webstub.c), so each
+ * test sees exactly what the server would have written, and
+ * web_conn_peer() by the address a test sets.
  */
 
 #include "unit.h"
 #include "sipphone.h"
+#include "webstub.h"
 
 
-static struct {
-	uint16_t status;
-	char *hdrs;
-	char *ctype;
-	char *body;            /* NUL-terminated copy of the body     */
-	size_t blen;           /* its length (it may hold NUL bytes)  */
-	int calls;
-} rep;
-
-static struct sa peer;     /* web_conn_peer() of every request    */
-
-
-int web_vreply(struct web_conn *conn, uint16_t status, const char *hdrs,
-	       const char *ctype, const char *fmt, va_list ap)
-{
-	struct mbuf *mb = mbuf_alloc(64);
-	(void)conn;
-
-	rep.status = status;
-	rep.calls++;
-	mem_deref(rep.hdrs);
-	mem_deref(rep.ctype);
-	mem_deref(rep.body);
-	rep.hdrs = rep.ctype = rep.body = NULL;
-	rep.blen = 0;
-	str_dup(&rep.hdrs, hdrs ? hdrs : "");
-	if (ctype)
-		str_dup(&rep.ctype, ctype);
-	if (fmt && mb && !mbuf_vprintf(mb, fmt, ap)) {
-		rep.blen = mb->end;
-		mb->pos = 0;
-		mbuf_strdup(mb, &rep.body, mb->end);
-	}
-	mem_deref(mb);
-
-	return 0;
-}
-
-
-int web_reply(struct web_conn *conn, uint16_t status, const char *hdrs,
-	      const char *ctype, const char *fmt, ...)
-{
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	err = web_vreply(conn, status, hdrs, ctype, fmt, ap);
-	va_end(ap);
-
-	return err;
-}
-
-
-const struct sa *web_conn_peer(const struct web_conn *conn)
-{
-	(void)conn;
-	return &peer;
-}
-
-
-static void rep_clear(void)
-{
-	rep.hdrs = mem_deref(rep.hdrs);
-	rep.ctype = mem_deref(rep.ctype);
-	rep.body = mem_deref(rep.body);
-	memset(&rep, 0, sizeof(rep));
-}
+/* What the router wrote (webstub.c) */
+static struct webstub_reply *const rep = &webstub_rep;
 
 
 /* What the handlers saw */
@@ -169,7 +105,7 @@ static int setup(void **state)
 	api_route(f.api, "GET", "/metrics", API_TOKEN, h_text, NULL);
 	api_route(f.api, "GET", "/metrics/local", API_TOKEN | API_LOOPBACK,
 		  h_text, NULL);
-	sa_set_str(&peer, "192.0.2.7", 40000);
+	sa_set_str(&webstub_peer, "192.0.2.7", 40000);
 
 	*state = &f;
 	return 0;
@@ -184,7 +120,7 @@ static int teardown(void **state)
 	mem_deref(f->auth);
 	json_decref(seen_body);
 	seen_body = NULL;
-	rep_clear();
+	webstub_clear();
 
 	return 0;
 }
@@ -197,7 +133,7 @@ static void run(struct fixture *f, const char *met, const char *path,
 {
 	struct web_req wr;
 
-	rep_clear();
+	webstub_clear();
 	memset(&wr, 0, sizeof(wr));
 	wr.met = met;
 	wr.path = path;
@@ -220,7 +156,7 @@ static void run(struct fixture *f, const char *met, const char *path,
 static const char *err_field(const char *name)
 {
 	static char val[256];
-	json_t *j = json_loads(rep.body, 0, NULL);
+	json_t *j = json_loads(rep->body, 0, NULL);
 
 	/* not JSON: fails the caller's comparison */
 	str_ncpy(val, j ? json_string_value(json_object_get(
@@ -244,42 +180,42 @@ static void routes_and_params(void **state)
 
 	run(f, "GET", "/api/v1/calls/call_ab12", NULL, "Bearer tok", NULL,
 	    NULL, NULL);
-	assert_int_equal(200, rep.status);
+	assert_int_equal(200, rep->status);
 	assert_string_equal("call_ab12", seen_call);
 
 	/* a trailing slash is the same resource */
 	run(f, "GET", "/api/v1/calls/x9/", NULL, "Bearer tok", NULL,
 	    NULL, NULL);
-	assert_int_equal(200, rep.status);
+	assert_int_equal(200, rep->status);
 	assert_string_equal("x9", seen_call);
 
 	run(f, "GET", "/api/v1/nope", NULL, "Bearer tok", NULL, NULL, NULL);
-	assert_int_equal(404, rep.status);
+	assert_int_equal(404, rep->status);
 	assert_string_equal("not_found", err_code());
 
 	run(f, "GET", "/api/v1/calls/a/b/c", NULL, "Bearer tok", NULL,
 	    NULL, NULL);
-	assert_int_equal(404, rep.status);
+	assert_int_equal(404, rep->status);
 
 	/* deeper than any route may be */
 	run(f, "GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13", NULL, NULL, NULL,
 	    NULL, NULL);
-	assert_int_equal(404, rep.status);
+	assert_int_equal(404, rep->status);
 	assert_int_equal(EINVAL, api_route(f->api, "GET",
 					   "/1/2/3/4/5/6/7/8/9/10/11/12/13",
 					   0, h_get, NULL));
 
 	run(f, "PUT", "/api/v1/calls/x", NULL, "Bearer tok", NULL, NULL,
 	    NULL);
-	assert_int_equal(405, rep.status);
+	assert_int_equal(405, rep->status);
 	assert_string_equal("method_not_allowed", err_code());
-	assert_non_null(strstr(rep.hdrs, "Allow: GET, DELETE\r\n"));
+	assert_non_null(strstr(rep->hdrs, "Allow: GET, DELETE\r\n"));
 
 	/* a handler that forgets to answer still gets an answer */
 	run(f, "GET", "/api/v1/silent", NULL, "Bearer tok", NULL, NULL,
 	    NULL);
-	assert_int_equal(500, rep.status);
-	assert_int_equal(1, rep.calls);
+	assert_int_equal(500, rep->status);
+	assert_int_equal(1, rep->calls);
 }
 
 
@@ -288,20 +224,20 @@ static void auth_on_every_api_path(void **state)
 	struct fixture *f = *state;
 
 	run(f, "GET", "/api/v1/calls/x", NULL, NULL, NULL, NULL, NULL);
-	assert_int_equal(401, rep.status);
+	assert_int_equal(401, rep->status);
 	assert_string_equal("unauthorized", err_code());
-	assert_non_null(strstr(rep.hdrs, "WWW-Authenticate: Bearer\r\n"));
+	assert_non_null(strstr(rep->hdrs, "WWW-Authenticate: Bearer\r\n"));
 
 	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer wrong", NULL, NULL,
 	    NULL);
-	assert_int_equal(401, rep.status);
+	assert_int_equal(401, rep->status);
 
 	/* unknown /api/ paths do not reveal themselves without a token */
 	run(f, "GET", "/api/v1/nope", NULL, NULL, NULL, NULL, NULL);
-	assert_int_equal(401, rep.status);
+	assert_int_equal(401, rep->status);
 
 	run(f, "GET", "/healthz", NULL, NULL, NULL, NULL, NULL);
-	assert_int_equal(200, rep.status);
+	assert_int_equal(200, rep->status);
 }
 
 
@@ -311,41 +247,41 @@ static void json_bodies(void **state)
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "application/json; charset=utf-8", "{\"line\":\"100\"}");
-	assert_int_equal(201, rep.status);
+	assert_int_equal(201, rep->status);
 	assert_string_equal("100", json_string_value(
 				json_object_get(seen_body, "line")));
 
 	/* no body at all is an empty object */
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL, NULL,
 	    NULL);
-	assert_int_equal(201, rep.status);
+	assert_int_equal(201, rep->status);
 	assert_int_equal(0, json_object_size(seen_body));
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    " Application/JSON;charset=utf-8", "{\"line\":\"101\"}");
-	assert_int_equal(201, rep.status);
+	assert_int_equal(201, rep->status);
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "application/jsonx", "{\"line\":\"100\"}");
-	assert_int_equal(415, rep.status);
+	assert_int_equal(415, rep->status);
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "text/plain", "{\"line\":\"100\"}");
-	assert_int_equal(415, rep.status);
+	assert_int_equal(415, rep->status);
 	assert_string_equal("unsupported_media_type", err_code());
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "application/json", "{\"line\":");
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 	assert_string_equal("invalid_json", err_code());
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "application/json", "[1,2]");
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 
 	run(f, "POST", "/api/v1/calls", NULL, "Bearer tok", NULL,
 	    "application/json", "{\"a\":1,\"a\":2}");
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 }
 
 
@@ -355,30 +291,30 @@ static void origins_and_cors(void **state)
 
 	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
 	    "http://evil.example", NULL, NULL);
-	assert_int_equal(403, rep.status);
+	assert_int_equal(403, rep->status);
 	assert_string_equal("origin_not_allowed", err_code());
 
 	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
 	    "https://app.example", NULL, NULL);
-	assert_int_equal(200, rep.status);
-	assert_non_null(strstr(rep.hdrs, "Access-Control-Allow-Origin: "
+	assert_int_equal(200, rep->status);
+	assert_non_null(strstr(rep->hdrs, "Access-Control-Allow-Origin: "
 			       "https://app.example\r\n"));
 
 	/* same origin: served, and no CORS header is needed */
 	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
 	    "http://pi:8000", NULL, NULL);
-	assert_int_equal(200, rep.status);
-	assert_null(strstr(rep.hdrs, "Access-Control-Allow-Origin"));
+	assert_int_equal(200, rep->status);
+	assert_null(strstr(rep->hdrs, "Access-Control-Allow-Origin"));
 
 	run(f, "OPTIONS", "/api/v1/calls", NULL, NULL, "https://app.example",
 	    NULL, NULL);
-	assert_int_equal(204, rep.status);
-	assert_non_null(strstr(rep.hdrs, "Access-Control-Allow-Headers: "
+	assert_int_equal(204, rep->status);
+	assert_non_null(strstr(rep->hdrs, "Access-Control-Allow-Headers: "
 			       "Authorization, Content-Type\r\n"));
 
 	run(f, "OPTIONS", "/api/v1/calls", NULL, NULL, "http://evil.example",
 	    NULL, NULL);
-	assert_int_equal(403, rep.status);
+	assert_int_equal(403, rep->status);
 }
 
 
@@ -388,37 +324,37 @@ static void queries(void **state)
 
 	run(f, "GET", "/api/v1/events", "limit=3&after=42", "Bearer tok",
 	    NULL, NULL, NULL);
-	assert_int_equal(200, rep.status);
-	assert_string_equal("{\"after\":42}", rep.body);
+	assert_int_equal(200, rep->status);
+	assert_string_equal("{\"after\":42}", rep->body);
 
 	run(f, "GET", "/api/v1/events", NULL, "Bearer tok", NULL, NULL, NULL);
-	assert_string_equal("{\"after\":7}", rep.body);
+	assert_string_equal("{\"after\":7}", rep->body);
 
 	run(f, "GET", "/api/v1/events", "after=-1", "Bearer tok", NULL,
 	    NULL, NULL);
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 	run(f, "GET", "/api/v1/events", "after=abc", "Bearer tok", NULL,
 	    NULL, NULL);
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 	run(f, "GET", "/api/v1/events", "after=", "Bearer tok", NULL,
 	    NULL, NULL);
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 	run(f, "GET", "/api/v1/events", "after=99999999999999999999",
 	    "Bearer tok", NULL, NULL, NULL);
-	assert_int_equal(400, rep.status);
+	assert_int_equal(400, rep->status);
 }
 
 
 /* 401 as every API path gives it */
 static void assert_unauthorized(void)
 {
-	assert_int_equal(401, rep.status);
+	assert_int_equal(401, rep->status);
 	assert_string_equal("Cache-Control: no-store\r\n"
-			    "WWW-Authenticate: Bearer\r\n", rep.hdrs);
-	assert_string_equal("application/json", rep.ctype);
+			    "WWW-Authenticate: Bearer\r\n", rep->hdrs);
+	assert_string_equal("application/json", rep->ctype);
 	assert_string_equal("{\"error\":{\"code\":\"unauthorized\","
 			    "\"message\":\"a valid bearer token is required"
-			    "\"}}", rep.body);
+			    "\"}}", rep->body);
 }
 
 
@@ -431,38 +367,38 @@ static void token_flags(void **state)
 
 	/* outside /api/ a route needs no token unless it says so */
 	run(f, "GET", "/open", NULL, NULL, NULL, NULL, NULL);
-	assert_int_equal(200, rep.status);
+	assert_int_equal(200, rep->status);
 
 	run(f, "GET", "/metrics", NULL, NULL, NULL, NULL, NULL);
 	assert_unauthorized();
 	run(f, "GET", "/metrics", NULL, "Bearer wrong", NULL, NULL, NULL);
 	assert_unauthorized();
 	run(f, "GET", "/metrics", NULL, "Bearer tok", NULL, NULL, NULL);
-	assert_int_equal(200, rep.status);
-	assert_string_equal("m 7\n", rep.body);
+	assert_int_equal(200, rep->status);
+	assert_string_equal("m 7\n", rep->body);
 
 	/* API_TOKEN alone: loopback is no exception */
-	sa_set_str(&peer, "127.0.0.1", 40000);
+	sa_set_str(&webstub_peer, "127.0.0.1", 40000);
 	run(f, "GET", "/metrics", NULL, NULL, NULL, NULL, NULL);
 	assert_unauthorized();
 
 	/* API_LOOPBACK: none needed from this machine ... */
 	for (i = 0; i < ARRAY_SIZE(loopv); i++) {
-		sa_set_str(&peer, loopv[i], 40000);
+		sa_set_str(&webstub_peer, loopv[i], 40000);
 		run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
-		assert_int_equal(200, rep.status);
+		assert_int_equal(200, rep->status);
 	}
 
 	/* ... a token from anywhere, and nothing else */
-	sa_set_str(&peer, "192.0.2.7", 40000);
+	sa_set_str(&webstub_peer, "192.0.2.7", 40000);
 	run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
 	assert_unauthorized();
 	run(f, "GET", "/metrics/local", NULL, "Bearer tok", NULL, NULL, NULL);
-	assert_int_equal(200, rep.status);
-	sa_set_str(&peer, "::ffff:192.0.2.7", 40000);
+	assert_int_equal(200, rep->status);
+	sa_set_str(&webstub_peer, "::ffff:192.0.2.7", 40000);
 	run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
 	assert_unauthorized();
-	sa_set_str(&peer, "::2", 40000);
+	sa_set_str(&webstub_peer, "::2", 40000);
 	run(f, "GET", "/metrics/local", NULL, NULL, NULL, NULL, NULL);
 	assert_unauthorized();
 
@@ -480,20 +416,20 @@ static void raw_replies(void **state)
 	/* the caller's headers only, the body byte for byte */
 	run(f, "GET", "/logo.gif", NULL, NULL, "https://app.example", NULL,
 	    NULL);
-	assert_int_equal(200, rep.status);
-	assert_int_equal(1, rep.calls);
-	assert_string_equal("Cache-Control: no-cache\r\n", rep.hdrs);
-	assert_string_equal("image/gif", rep.ctype);
-	assert_int_equal(sizeof(raw_body), rep.blen);
-	assert_memory_equal(raw_body, rep.body, sizeof(raw_body));
+	assert_int_equal(200, rep->status);
+	assert_int_equal(1, rep->calls);
+	assert_string_equal("Cache-Control: no-cache\r\n", rep->hdrs);
+	assert_string_equal("image/gif", rep->ctype);
+	assert_int_equal(sizeof(raw_body), rep->blen);
+	assert_memory_equal(raw_body, rep->body, sizeof(raw_body));
 
 	/* one answer per request, whichever function tries again */
 	assert_int_equal(EALREADY, second_reply);
 
 	/* the API's replies carry no-store */
 	run(f, "GET", "/open", NULL, NULL, NULL, NULL, NULL);
-	assert_string_equal("Cache-Control: no-store\r\n", rep.hdrs);
-	assert_string_equal("text/plain", rep.ctype);
+	assert_string_equal("Cache-Control: no-store\r\n", rep->hdrs);
+	assert_string_equal("text/plain", rep->ctype);
 }
 
 
@@ -503,10 +439,10 @@ static void errors_escaped(void **state)
 	struct fixture *f = *state;
 
 	run(f, "GET", "/a\"b\\c\x01\xff", NULL, NULL, NULL, NULL, NULL);
-	assert_int_equal(404, rep.status);
+	assert_int_equal(404, rep->status);
 	assert_string_equal("{\"error\":{\"code\":\"not_found\","
 			    "\"message\":\"no such resource: /a\\\"b\\\\c"
-			    "\\u0001\\uFFFD\"}}", rep.body);
+			    "\\u0001\\uFFFD\"}}", rep->body);
 	assert_string_equal("no such resource: /a\"b\\c\x01\xef\xbf\xbd",
 			    err_field("message"));
 
@@ -517,7 +453,7 @@ static void errors_escaped(void **state)
 
 	run(f, "GET", "/api/v1/calls/x", NULL, "Bearer tok",
 	    "http://e\"vil\\", NULL, NULL);
-	assert_int_equal(403, rep.status);
+	assert_int_equal(403, rep->status);
 	assert_string_equal("origin http://e\"vil\\ is not allowed",
 			    err_field("message"));
 }
