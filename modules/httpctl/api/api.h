@@ -18,6 +18,17 @@ struct pcall;
 
 
 /*
+ * Call operation arguments (callargs.c): checked before any state is
+ * looked at
+ */
+
+int  callargs_dial(const json_t *args, uint32_t *ring_sp,
+		   struct sp_err *err);
+int  callargs_call(const json_t *jid, struct sp_err *err);
+int  callargs_digits(const json_t *jdigits, struct sp_err *err);
+
+
+/*
  * Call operations (callops.c), shared by REST and WebSocket commands
  */
 

@@ -1,9 +1,9 @@
 /**
  * @file callops.c  Call operations shared by REST and the WebSocket commands
  *
- * Each operation checks its arguments and the call's state and reports a
- * refusal as an API error (status, code, message), so both front ends
- * say the same thing for the same mistake.
+ * Each operation checks its arguments (callargs.c) and the call's state
+ * and reports a refusal as an API error (status, code, message), so both
+ * front ends say the same thing for the same mistake.
  *
  * Threads: main thread only.
  */
@@ -15,12 +15,8 @@
 #include "api/api.h"
 
 
-enum {
-	RING_MAX_S = 600,
-};
-
-
-/* Which line a dial means, or NULL with err set */
+/* Which line a dial means (jline: a string, or absent or null), or NULL
+   with err set */
 static const struct line *dial_line(struct httpctl *ctl, const json_t *jline,
 				    struct sp_err *err)
 {
@@ -41,12 +37,6 @@ static const struct line *dial_line(struct httpctl *ctl, const json_t *jline,
 			return NULL;
 		}
 		return lines_first_registered(ctl->lines);
-	}
-
-	if (!json_is_string(jline)) {
-		sp_err_set(err, 400, "invalid_field",
-			   "\"line\" must be a string");
-		return NULL;
 	}
 
 	line = lines_find(ctl->lines, json_string_value(jline));
@@ -79,19 +69,14 @@ static const struct line *dial_line(struct httpctl *ctl, const json_t *jline,
 int callops_dial(struct httpctl *ctl, const json_t *args, struct pcall **pcp,
 	     struct sp_err *err)
 {
-	const json_t *jring = json_object_get(args, "ring_timeout_s");
-	json_int_t ring_s = RING_TIMEOUT_S;
 	const struct line *line;
 	const struct pcall *busy;
+	uint32_t ring_s;
 	int e;
 
-	if (jring) {
-		ring_s = json_is_integer(jring) ? json_integer_value(jring) : 0;
-		if (ring_s < 1 || ring_s > RING_MAX_S)
-			return sp_err_set(err, 400, "invalid_field",
-					  "\"ring_timeout_s\" must be 1 to %d"
-					  " seconds", RING_MAX_S);
-	}
+	e = callargs_dial(args, &ring_s, err);
+	if (e)
+		return e;
 
 	line = dial_line(ctl, json_object_get(args, "line"), err);
 	if (!line)
@@ -102,7 +87,7 @@ int callops_dial(struct httpctl *ctl, const json_t *args, struct pcall **pcp,
 		return sp_err_set(err, 409, "line_busy",
 				  "line %s is in call %s", line->id, busy->id);
 
-	e = calls_dial(ctl->calls, line, (uint32_t)ring_s, pcp);
+	e = calls_dial(ctl->calls, line, ring_s, pcp);
 	if (e) {
 		sp_err_set(err, 502, "dial_failed",
 			   "could not ring line %s: %m", line->id, e);
@@ -146,12 +131,10 @@ struct pcall *callops_find(struct httpctl *ctl, const json_t *jid,
 	size_t n = 0;
 	struct le *le;
 
+	if (callargs_call(jid, err))
+		return NULL;
+
 	if (jid && !json_is_null(jid)) {
-		if (!json_is_string(jid)) {
-			sp_err_set(err, 400, "invalid_field",
-				   "\"call\" must be a string");
-			return NULL;
-		}
 		pc = calls_find(ctl->calls, json_string_value(jid));
 		if (!pc)
 			sp_err_set(err, 404, "call_not_found", "no call %s",
@@ -212,14 +195,13 @@ int callops_hangup(struct pcall *pc, struct sp_err *err)
 /** Send DTMF digits (a JSON string) to the phone in an active call */
 int callops_dtmf(struct pcall *pc, const json_t *jdigits, struct sp_err *err)
 {
-	const char *digits = json_string_value(jdigits);
 	int e;
 
-	if (!dtmf_digits_valid(digits))
-		return sp_err_set(err, 400, "invalid_field",
-				  "\"digits\" must be 1 to 32 of 0-9 * # A-D");
+	e = callargs_digits(jdigits, err);
+	if (e)
+		return e;
 
-	e = calls_send_dtmf(pc, digits);
+	e = calls_send_dtmf(pc, json_string_value(jdigits));
 	if (e == EPROTO)
 		return sp_err_set(err, 409, "call_not_active",
 				  "call %s is %s, not active", pc->id,
