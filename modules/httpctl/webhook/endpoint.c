@@ -10,8 +10,9 @@
  * verbs of this file (webhook_head_settle() and the others): the
  * delivery engine says what happened, this file keeps the state.
  *
- * A new endpoint is checked here: its filters (filter.c) and its URL
- * (url.c, what the HTTP client can send to).
+ * A new endpoint is checked here, by a pure function of the request
+ * (webhooks_create_check()): its filters (filter.c) and its URL (url.c,
+ * what the HTTP client can send to).
  *
  * Threads: main thread only (the database connection is the store's).
  */
@@ -306,7 +307,16 @@ static int events_check(const json_t *jevents, struct sp_err *err)
 }
 
 
-static int create_check(const json_t *args, struct sp_err *err)
+/**
+ * Check a request to create an endpoint: {"url", "events",
+ * "description"}; nothing is looked up, nothing changes
+ *
+ * @param args  The request (any JSON value; a non-object has no fields)
+ * @param err   Why not
+ *
+ * @return 0 if it may be created, otherwise errorcode (err says why)
+ */
+int webhooks_create_check(const json_t *args, struct sp_err *err)
 {
 	const json_t *jurl = json_object_get(args, "url");
 	const json_t *jdesc = json_object_get(args, "description");
@@ -353,7 +363,7 @@ int webhooks_create(struct webhooks *whs, const json_t *args,
 	if (!whs || !args || !whp)
 		return EINVAL;
 
-	e = create_check(args, err);
+	e = webhooks_create_check(args, err);
 	if (e)
 		return e;
 

@@ -106,6 +106,7 @@ struct list *webhooks_list(struct webhooks *whs);
 struct sqlite3 *webhooks_db(const struct webhooks *whs);
 struct evstore *webhooks_store(const struct webhooks *whs);
 struct webhook *webhooks_find(const struct webhooks *whs, const char *id);
+int  webhooks_create_check(const json_t *args, struct sp_err *err);
 int  webhooks_create(struct webhooks *whs, const json_t *args,
 		     uint64_t cursor, struct webhook **whp,
 		     struct sp_err *err);
