@@ -6,6 +6,7 @@
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -18,3 +19,9 @@
    (stubs.c) */
 int unit_libre_setup(void **state);
 int unit_libre_teardown(void **state);
+
+
+/* The log stand-ins (stubs.c): quiet drops the lines (a fuzz target
+   sets it), lines counts them, debug lines aside */
+extern bool unit_log_quiet;
+extern unsigned long unit_log_lines;
