@@ -55,6 +55,7 @@ int sp_err_print(struct re_printf *pf, const struct sp_err *err);
  */
 
 size_t utf8_len(const uint8_t *s, size_t n);
+bool utf8_valid(const char *s);
 int utf8_clean(char **dstp, const char *s, size_t n);
 json_t *utf8_json(const char *s);
 

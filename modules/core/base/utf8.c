@@ -67,6 +67,32 @@ size_t utf8_len(const uint8_t *s, size_t n)
 }
 
 
+/**
+ * Is a string valid UTF-8, as a JSON string must be? (Control
+ * characters are: JSON escapes them.)
+ *
+ * @param s  String (NULL: no)
+ *
+ * @return true if it is
+ */
+bool utf8_valid(const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, n = str_len(s), len;
+
+	if (!s)
+		return false;
+
+	for (; i < n; i += len) {
+		len = utf8_len(p + i, n - i);
+		if (!len)
+			return false;
+	}
+
+	return true;
+}
+
+
 static bool is_control(uint8_t c)
 {
 	return (c < 0x20 && c != '\t') || c == 0x7f;

@@ -157,6 +157,14 @@ static void args_and_json(void **state)
 	js = utf8_json(NULL);
 	assert_true(json_is_null(js));
 	json_decref(js);
+
+	/* utf8_valid(): what JSON takes as it is, controls included */
+	assert_true(utf8_valid(""));
+	assert_true(utf8_valid("caf\xc3\xa9 \xf0\x9f\x93\x9e\r\n"));
+	assert_false(utf8_valid(NULL));
+	assert_false(utf8_valid("ua \xff"));
+	assert_false(utf8_valid("\xc3"));
+	assert_false(utf8_valid("\xed\xa0\x80"));
 }
 
 
