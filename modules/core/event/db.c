@@ -167,10 +167,27 @@ uint64_t db_col_u64(struct sqlite3_stmt *st, int col)
 }
 
 
-/** A column as a new string (mem_deref it); NULL leaves *dstp alone */
-int db_col_dup(char **dstp, struct sqlite3_stmt *st, int col)
+/**
+ * A text column as a C string (valid until the statement moves on):
+ * NULL for NULL, and for text that holds a NUL, which a C string would
+ * cut into another value (another row's key, say)
+ */
+const char *db_col_str(struct sqlite3_stmt *st, int col)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	if (!s || strlen(s) != (size_t)sqlite3_column_bytes(st, col))
+		return NULL;
+
+	return s;
+}
+
+
+/** A column as a new string (mem_deref it); NULL (as db_col_str() says)
+    leaves *dstp alone */
+int db_col_dup(char **dstp, struct sqlite3_stmt *st, int col)
+{
+	const char *s = db_col_str(st, col);
 
 	return s ? str_dup(dstp, s) : 0;
 }

@@ -69,6 +69,7 @@ int  db_end(struct sqlite3 *db, int err);
 void db_bind_text(struct sqlite3_stmt *st, int i, const char *s);
 void db_bind_u64(struct sqlite3_stmt *st, int i, uint64_t v);
 uint64_t db_col_u64(struct sqlite3_stmt *st, int col);
+const char *db_col_str(struct sqlite3_stmt *st, int col);
 int  db_col_dup(char **dstp, struct sqlite3_stmt *st, int col);
 
 

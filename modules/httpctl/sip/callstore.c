@@ -162,7 +162,7 @@ int callstore_load(struct sqlite3 *db, callstore_row_h *rowh, void *arg)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *dir = (const char *)sqlite3_column_text(st, 2);
 
-		row.id = (const char *)sqlite3_column_text(st, 0);
+		row.id = db_col_str(st, 0);
 		row.line = (const char *)sqlite3_column_text(st, 1);
 		row.dir = 0 == str_cmp(dir, pcall_dir_name(PCALL_TO_PHONE))
 			? PCALL_TO_PHONE : PCALL_FROM_PHONE;
@@ -172,8 +172,14 @@ int callstore_load(struct sqlite3 *db, callstore_row_h *rowh, void *arg)
 		row.from = (const char *)sqlite3_column_text(st, 6);
 		row.alive_at = db_col_u64(st, 7);
 
-		if (!str_isset(row.id) || !str_isset(row.line))
+		/* a row we did not write is no call to end (its id and
+		   line are shown as they are: UTF-8, as JSON is) */
+		if (!str_isset(row.id) || !str_isset(row.line) ||
+		    !utf8_valid(row.id) || !utf8_valid(row.line)) {
+			warning("httpctl: calls: a live call's row is"
+				" damaged: skipped\n");
 			continue;
+		}
 
 		err = rowh(&row, arg);
 		if (err)

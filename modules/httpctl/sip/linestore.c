@@ -171,7 +171,7 @@ static void row_copy_destructor(void *arg)
 /* One row, checked and copied; EBADMSG if it holds no binding */
 static int row_read(struct list *rowl, sqlite3_stmt *st)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *id = db_col_str(st, 0);
 	const char *contact = (const char *)sqlite3_column_text(st, 2);
 	const char *src = (const char *)sqlite3_column_text(st, 3);
 	const char *ua = (const char *)sqlite3_column_text(st, 5);
@@ -192,8 +192,10 @@ static int row_read(struct list *rowl, sqlite3_stmt *st)
 	row->last_register_at = db_col_u64(st, 9);
 	row->unregistered_at = db_col_u64(st, 10);
 
-	/* a row we did not write this way is no binding to restore */
-	if (!str_isset(id) || !str_isset(contact) || !src ||
+	/* a row we did not write this way is no binding to restore (the
+	   id is shown as it is: it must be UTF-8, as JSON is) */
+	if (!str_isset(id) || !utf8_valid(id) || !str_isset(contact) ||
+	    !src ||
 	    sa_decode(&row->src, src, strlen(src)) ||
 	    row->tp == SIP_TRANSP_NONE) {
 		warning("httpctl: lines: row '%s' holds no binding:"

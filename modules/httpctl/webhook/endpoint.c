@@ -98,10 +98,13 @@ static int row_load(struct webhooks *whs, sqlite3_stmt *st)
 	if (err)
 		goto out;
 
+	/* what the API shows must be UTF-8, as JSON is */
 	events = (const char *)sqlite3_column_text(st, 4);
 	wh->events = events ? json_loads(events, 0, NULL) : NULL;
-	if (!wh->id || !wh->url || !wh->secret ||
-	    !json_is_array(wh->events)) {
+	if (!utf8_valid(wh->id) || !utf8_valid(wh->url) || !wh->secret ||
+	    !json_is_array(wh->events) ||
+	    (wh->description && !utf8_valid(wh->description)) ||
+	    (wh->disabled_reason && !utf8_valid(wh->disabled_reason))) {
 		warning("httpctl: webhooks: a row is damaged: skipped\n");
 		err = EBADMSG;
 		goto out;

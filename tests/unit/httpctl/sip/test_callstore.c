@@ -154,6 +154,18 @@ static void test_callstore_rows(void **state)
 
 	assert_int_equal(0, callstore_remove(db, "call_bbbb"));
 	assert_int_equal(0, load(fx).n);
+
+	/* rows we did not write (no id, no line, not UTF-8): skipped */
+	assert_int_equal(0, db_exec(db, "INSERT INTO calls_live VALUES"
+				    " ('', '100', 'to_phone', 1, 0, NULL,"
+				    " NULL, 1), ('call_c', '', 'to_phone', 2,"
+				    " 0, NULL, NULL, 2), (CAST(x'63ff' AS"
+				    " TEXT), '100', 'to_phone', 3, 0, NULL,"
+				    " NULL, 3), ('call_d', '100', 'to_phone',"
+				    " 4, 0, NULL, NULL, 4)"));
+	s = load(fx);
+	assert_int_equal(1, s.n);
+	assert_string_equal("call_d", s.id[0]);
 }
 
 

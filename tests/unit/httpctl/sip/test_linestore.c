@@ -396,6 +396,9 @@ static void test_store_rows(void **state)
 	    " '10.0.0.1:5060', 'carrier-pigeon', '', 60, 0, 0, 0, 0)");
 	sql(fx, "INSERT INTO lines VALUES ('203', 1, 'no uri at all',"
 	    " '10.0.0.1:5060', 'UDP', '', 60, 99999999999999, 0, 0, 0)");
+	sql(fx, "INSERT INTO lines VALUES (CAST(x'3230ff' AS TEXT), 1,"
+	    " 'sip:204@10.0.0.1', '10.0.0.1:5060', 'UDP', '', 60, 0, 0, 0,"
+	    " 0)");
 
 	restart(fx, NULL);
 
