@@ -65,6 +65,12 @@ static void segs_split(struct segs *s, const char *path)
 {
 	const char *p = path;
 
+	/* a target that is no path ("*", "http://h/x") matches nothing */
+	if (*p != '/') {
+		s->c = SEG_MAX + 1;
+		return;
+	}
+
 	s->c = 0;
 	while (*p == '/' && s->c < SEG_MAX) {
 		const char *end = strchr(p + 1, '/');

@@ -94,6 +94,7 @@ static int setup(void **state)
 	    api_alloc(&f.api, f.auth))
 		return -1;
 
+	api_route(f.api, "GET", "/", API_PUBLIC, h_get, NULL);
 	api_route(f.api, "GET", "/healthz", API_PUBLIC, h_get, NULL);
 	api_route(f.api, "GET", "/api/v1/calls/{call}", 0, h_get, NULL);
 	api_route(f.api, "DELETE", "/api/v1/calls/{call}", 0, h_get, NULL);
@@ -195,6 +196,12 @@ static void routes_and_params(void **state)
 
 	run(f, "GET", "/api/v1/calls/a/b/c", NULL, "Bearer tok", NULL,
 	    NULL, NULL);
+	assert_int_equal(404, rep->status);
+
+	/* a target that is no path is not the root */
+	run(f, "GET", "http://h/healthz", NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(404, rep->status);
+	run(f, "GET", "*", NULL, NULL, NULL, NULL, NULL);
 	assert_int_equal(404, rep->status);
 
 	/* deeper than any route may be */
