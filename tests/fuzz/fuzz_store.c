@@ -29,7 +29,7 @@
  * a log line, and no leak.
  *
  * One store (SQLite in memory) serves every input; its tables are
- * emptied after each.
+ * emptied after each, and it is closed at exit.
  */
 
 #include <assert.h>
@@ -71,6 +71,14 @@ const char *pcall_dir_name(enum pcall_dir dir)
 }
 
 
+/* At exit: the store closed, so that valgrind finds nothing left */
+static void teardown(void)
+{
+	store = mem_deref(store);
+	libre_close();
+}
+
+
 /* Once per process: libre (timers), a quiet log, the store, its tables */
 static void setup(void)
 {
@@ -81,6 +89,7 @@ static void setup(void)
 
 	unit_log_quiet = true;
 	assert(0 == libre_init());
+	assert(0 == atexit(teardown));
 	assert(0 == evstore_open(&store, ":memory:", 1000, 86400));
 	assert(0 == linestore_open(evstore_db(store)));
 	assert(0 == callstore_open(evstore_db(store)));
