@@ -5,76 +5,7 @@
 #include "unit.h"
 #include "sipphone.h"
 #include "sip/sip.h"
-#include "tmpstore.h"
-
-
-/* Events the bus handed out, newest last */
-struct fixture {
-	struct evstore *store;
-	char dir[64];
-	struct evbus *bus;
-	struct evbus_sub *sub;
-	struct lines *lines;
-	json_t *events;        /* array of envelopes */
-	bool cancel_on_unreg;  /* stop re_main() at line.unregistered */
-};
-
-
-static void event_handler(const struct evbus_event *ev, void *arg)
-{
-	struct fixture *fx = arg;
-	json_t *env;
-
-	env = json_loads(ev->json, 0, NULL);
-	assert_non_null(env);
-	assert_int_equal(0, json_array_append_new(fx->events, env));
-
-	if (fx->cancel_on_unreg && !strcmp(ev->type, "line.unregistered"))
-		re_cancel();
-}
-
-
-static int setup(void **state)
-{
-	struct fixture *fx;
-
-	fx = calloc(1, sizeof(*fx));
-	if (!fx)
-		return -1;
-
-	if (libre_init() ||
-	    tmpstore_open(&fx->store, fx->dir, sizeof(fx->dir)) ||
-	    evbus_alloc(&fx->bus, fx->store) ||
-	    evbus_subscribe(&fx->sub, fx->bus, event_handler, fx) ||
-	    lines_alloc(&fx->lines, fx->bus, fx->store, NULL))
-		return -1;
-
-	fx->events = json_array();
-	if (!fx->events)
-		return -1;
-
-	*state = fx;
-
-	return 0;
-}
-
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	mem_deref(fx->lines);
-	mem_deref(fx->sub);
-	mem_deref(fx->bus);
-	mem_deref(fx->store);
-	tmpstore_remove(fx->dir);
-	json_decref(fx->events);
-	free(fx);
-
-	libre_close();
-
-	return 0;
-}
+#include "linefix.h"
 
 
 static size_t event_count(const struct fixture *fx)
@@ -793,32 +724,19 @@ static void test_line_expiry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_line_bind,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_refresh,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_moves,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_takeover,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_dial_uri,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_unbind,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_table,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_bounds,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_forget,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_many,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_bind_args,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_encode,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_expiry,
-						setup, teardown),
+		LINEFIX_TEST(test_line_bind),
+		LINEFIX_TEST(test_line_refresh),
+		LINEFIX_TEST(test_line_moves),
+		LINEFIX_TEST(test_line_takeover),
+		LINEFIX_TEST(test_line_dial_uri),
+		LINEFIX_TEST(test_line_unbind),
+		LINEFIX_TEST(test_line_table),
+		LINEFIX_TEST(test_line_bounds),
+		LINEFIX_TEST(test_line_forget),
+		LINEFIX_TEST(test_line_many),
+		LINEFIX_TEST(test_line_bind_args),
+		LINEFIX_TEST(test_line_encode),
+		LINEFIX_TEST(test_line_expiry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

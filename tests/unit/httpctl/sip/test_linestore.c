@@ -10,71 +10,7 @@
 #include "unit.h"
 #include "sipphone.h"
 #include "sip/sip.h"
-#include "tmpstore.h"
-
-
-struct fixture {
-	struct evstore *store;
-	char dir[64];
-	struct evbus *bus;
-	struct evbus_sub *sub;
-	struct lines *lines;
-	json_t *events;        /* array of envelopes, newest last */
-};
-
-
-static void event_handler(const struct evbus_event *ev, void *arg)
-{
-	struct fixture *fx = arg;
-	json_t *env;
-
-	env = json_loads(ev->json, 0, NULL);
-	assert_non_null(env);
-	assert_int_equal(0, json_array_append_new(fx->events, env));
-}
-
-
-static int setup(void **state)
-{
-	struct fixture *fx;
-
-	fx = calloc(1, sizeof(*fx));
-	if (!fx)
-		return -1;
-
-	if (libre_init() ||
-	    tmpstore_open(&fx->store, fx->dir, sizeof(fx->dir)) ||
-	    evbus_alloc(&fx->bus, fx->store) ||
-	    evbus_subscribe(&fx->sub, fx->bus, event_handler, fx) ||
-	    lines_alloc(&fx->lines, fx->bus, fx->store, NULL))
-		return -1;
-
-	fx->events = json_array();
-	if (!fx->events)
-		return -1;
-
-	*state = fx;
-
-	return 0;
-}
-
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	mem_deref(fx->lines);
-	mem_deref(fx->sub);
-	mem_deref(fx->bus);
-	mem_deref(fx->store);
-	tmpstore_remove(fx->dir);
-	json_decref(fx->events);
-	free(fx);
-
-	libre_close();
-
-	return 0;
-}
+#include "linefix.h"
 
 
 static void restart(struct fixture *fx, const struct lines_cfg *cfg)
@@ -419,16 +355,11 @@ static void test_store_rows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_restore_registered,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_expired,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_restore_unregistered_and_forget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_fewer,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_rows,
-						setup, teardown),
+		LINEFIX_TEST(test_restore_registered),
+		LINEFIX_TEST(test_restore_expired),
+		LINEFIX_TEST(test_restore_unregistered_and_forget),
+		LINEFIX_TEST(test_restore_fewer),
+		LINEFIX_TEST(test_store_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
