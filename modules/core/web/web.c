@@ -348,7 +348,6 @@ static void accept_handler(int flags, void *arg)
 		conn->web = web;
 		conn->fd = fd;
 		conn->peer = peer;
-		conn->peek = true;
 		list_append(&web->connl, &conn->le, conn);
 		web_limit_track(conn);
 
@@ -364,8 +363,10 @@ static void accept_handler(int flags, void *arg)
 		   the socket, and WSI_DESTROY (if it ran) freed conn */
 		mem_ref(conn);
 		conn->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
-		if (conn->wsi)
+		if (conn->wsi) {
+			web_peek_start(conn);
 			conn_update_fd(conn);
+		}
 		else if (mem_nrefs(conn) > 1)
 			mem_deref(conn);
 		mem_deref(conn);

@@ -19,6 +19,14 @@
  *    loop. The request's timer keeps running meanwhile: lws's first
  *    request timeout (timeout_secs) or our keep-alive idle timer.
  *
+ * Until the first head is checked, lws's poll table has no POLLIN for
+ * a new socket (lws_rx_flow_control()): a client's first bytes are
+ * often there when it is accepted, and the periodic lws_service() of
+ * web.c, due in the same pass of the main loop, would read them first.
+ * A kept-alive connection is not held so: lws may hold bytes of its
+ * next request (pipelining), and a client sends that request only once
+ * it has the reply, when the main loop waits in epoll again.
+ *
  * A request head is due on a new connection, and on a kept-alive one
  * once its reply is out (web_peek_arm()), unless lws already holds bytes
  * of it: a client that sends its next request before the reply to the
@@ -53,9 +61,22 @@ static void lowat_set(struct web_conn *conn, size_t min)
 }
 
 
+/* Keep lws's own poll off the socket (or let it back on) */
+static void rx_hold(struct web_conn *conn, bool hold)
+{
+	if (conn->rx_held == hold)
+		return;
+
+	conn->rx_held = hold;
+	(void)lws_rx_flow_control(conn->wsi, hold ? 0 : 1);
+}
+
+
 /* The request is lws's from here */
 static int hand_over(struct web_conn *conn)
 {
+	rx_hold(conn, false);
+
 	if (conn->peek_len)
 		lowat_set(conn, 1);
 
@@ -81,6 +102,10 @@ static void refuse(struct web_conn *conn, bool http, size_t len,
 
 	/* what the client sent is read, so that the close is a FIN */
 	(void)web_limit_drain(conn->fd);
+
+	/* the FIN now: on the TLS port lws may close a connection whose
+	   handshake never began only at its next timeout (seconds) */
+	(void)shutdown(conn->fd, SHUT_RDWR);
 
 	if (web_ratelog_due(&web->garbage_log, &held)) {
 		if (http)
@@ -181,4 +206,12 @@ void web_peek_arm(struct web_conn *conn)
 	conn->served = true;
 	conn->peek = !lws_is_ssl(conn->wsi);
 	conn->peek_len = 0;
+}
+
+
+/** A new connection: its first request head is due (TLS or not) */
+void web_peek_start(struct web_conn *conn)
+{
+	conn->peek = true;
+	rx_hold(conn, true);
 }

@@ -113,6 +113,8 @@ struct web_conn {
 	bool peek;                  /* its next request head is due: we
 				       read it first (web_peek.c)       */
 	bool served;                /* a reply went out on it            */
+	bool rx_held;               /* lws's poll is kept off it until
+				       its first head is checked        */
 	size_t peek_len;            /* the part of a head seen, waiting
 				       for the rest (SO_RCVLOWAT set)   */
 	struct tmr tmr_idle;        /* kept alive with no request: close */
@@ -141,6 +143,7 @@ bool web_ratelog_due(struct web_ratelog *rl, uint32_t *heldp);
 /* web_peek.c */
 int  web_peek(struct web_conn *conn);
 void web_peek_arm(struct web_conn *conn);
+void web_peek_start(struct web_conn *conn);
 
 /* web_plain.c */
 int  web_http_plain(struct web_conn *conn, bool upgrade);
