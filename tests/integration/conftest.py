@@ -68,17 +68,20 @@ def free_port():
 
 @pytest.fixture
 def service_factory(request):
-    """service_factory(**overrides) -> a started Service.
+    """service_factory(start=True, ssl_context=None, baresip="baresip",
+    **overrides) -> a Service, started unless start is False.
 
     overrides are config keys: a value None removes the key, a list
-    repeats it. All services are stopped at teardown.
+    repeats it. ssl_context is the test's for HTTPS requests; baresip
+    the program to start. All services are stopped at teardown.
     """
     started = []
 
-    def make(**overrides):
-        svc = Service(overrides=overrides)
+    def make(start=True, ssl_context=None, baresip="baresip", **overrides):
+        svc = Service(overrides=overrides, ssl_context=ssl_context,
+                      baresip=baresip)
         started.append(svc)
-        return svc.start()
+        return svc.start() if start else svc
 
     yield make
     failed = _failed(request)

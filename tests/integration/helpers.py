@@ -8,18 +8,22 @@
 - wait_until: poll a condition with a deadline (re-exported from procs).
 - raw_ws: a WebSocket client socket that will read nothing (stalled).
 - ring: the API rings a phone that answers by hand; it is ringing.
+- ws_status: what Python's websockets gets from a WebSocket URL.
 """
 
+import asyncio
 import base64
 import os
 import socket
 import time
 
+import websockets
+
 from sipphone_test.procs import wait_until  # noqa: F401  (re-export)
 from sipphone_test.wsclient import accept_key
 
 __all__ = ["EventLog", "api_ok", "assert_error", "assert_healthy",
-           "wait_until", "phone_events", "raw_ws", "ring"]
+           "wait_until", "phone_events", "raw_ws", "ring", "ws_status"]
 
 
 class EventLog:
@@ -193,3 +197,17 @@ def ring(service, phone, line="100"):
     cid = api_ok(service, "POST", "/api/v1/calls", {"line": line}, 201)["id"]
     phone.wait_event("CALL_INCOMING", 5, since=m)
     return cid
+
+
+def ws_status(url, **kwargs):
+    """Python's websockets (the client most people use) on url: 101 if
+    it opens, else the HTTP status it was refused with. A protocol error
+    (such as "unsupported HTTP version") is raised."""
+    async def go():
+        try:
+            async with websockets.connect(url, open_timeout=5, **kwargs):
+                return 101
+        except websockets.exceptions.InvalidStatusCode as exc:
+            return exc.status_code
+
+    return asyncio.run(go())

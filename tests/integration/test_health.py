@@ -52,17 +52,6 @@ def wait_health(service, pred, timeout=15.0, what="a health condition"):
             from None
 
 
-def metrics(service):
-    status, hdrs, body = service.api("GET", "/metrics")
-    assert status == 200, body
-    values = {}
-    for line in body.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            values[series] = float(value)
-    return values
-
-
 def even_port_pair():
     """A free even port whose odd neighbour is free too: an RTP port."""
     for _ in range(100):
@@ -144,8 +133,6 @@ class PacketLoss:
 
     def __exit__(self, *exc):
         self.remove()
-
-
 
 
 # -- 1. the shape, and the token ---------------------------------------------
@@ -288,7 +275,7 @@ def test_packet_loss_shows_in_health_and_lowers_mos(service, phone_factory):
         h = wait_health(service, lambda h: h["status"] == "ok", 5,
                         "ok once the lossy call ended")
         assert h["audio"]["calls"] == []
-        m = metrics(service)
+        m = service.metrics()
         assert m['sipphone_rtp_packets_lost_total{direction="in"}'] >= \
             lossy["lost"]
         assert m["sipphone_call_mos_count"] == 2
@@ -354,7 +341,7 @@ def test_stalled_ws_client_drops_are_counted(service, phone_factory):
         assert ws["clients"] == 2 and ws["dropped"] > 0
         assert ws["frames"] > ws["dropped"]
 
-        m = metrics(service)
+        m = service.metrics()
         assert m["sipphone_ws_frames_dropped_total"] > 0
         assert m["sipphone_ws_clients"] == 2
 
@@ -366,7 +353,7 @@ def test_stalled_ws_client_drops_are_counted(service, phone_factory):
             in h["websocket"]["closes"], h["websocket"]["closes"]
         assert h["websocket"]["frames_dropped"] >= dropped
         assert h["websocket"]["opened"] == 2
-        m = metrics(service)
+        m = service.metrics()
         assert m['sipphone_ws_closes_total{code="1008",'
                  'reason="policy_violation"}'] == 1
         assert m["sipphone_ws_frames_dropped_total"] >= dropped
@@ -418,7 +405,7 @@ def test_failing_webhook_degrades_until_it_delivers(service, phone):
         h2 = wait_health(service, lambda h: (
             h["events"]["oldest_pending_age_ms"] or 0) > age1 + 200, 5,
             "the oldest pending event ages")
-        m = metrics(service)
+        m = service.metrics()
         assert m['sipphone_webhook_deliveries_total{result="failed"}'] >= 1
         assert m['sipphone_webhook_endpoints{state="failing"}'] == 1
         assert m["sipphone_webhook_pending_events"] == \

@@ -30,30 +30,10 @@ import time
 
 import pytest
 
-from sipphone_test.service import Service, paths
+from sipphone_test.service import paths
 
 TICK = os.sysconf("SC_CLK_TCK")
 GET = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
-
-
-@pytest.fixture
-def make_service(request, tmp_path):
-    """make_service(**overrides) -> a started Service; stopped at
-    teardown, its log printed if the test failed."""
-    made = []
-
-    def make(ssl_context=None, **overrides):
-        svc = Service(overrides=overrides, ssl_context=ssl_context,
-                      workdir=tmp_path / ("svc%d" % len(made)))
-        made.append(svc)
-        return svc.start()
-
-    yield make
-    rep = getattr(request.node, "rep_call", None)
-    for svc in made:
-        svc.stop()
-        if rep is None or rep.failed:
-            print("\n--- service log (tail) ---\n%s" % svc.log_tail(60))
 
 
 def read_reply(sock, head_only=False, buf=b""):
@@ -164,8 +144,8 @@ MALFORMED = [
 ]
 
 
-def test_malformed_requests_get_http_11_json(make_service):
-    svc = make_service()
+def test_malformed_requests_get_http_11_json(service_factory):
+    svc = service_factory()
     since = svc.log_size()
     for data, status, code in MALFORMED:
         refused(svc.http_port, data, status, code)
@@ -177,8 +157,8 @@ def test_malformed_requests_get_http_11_json(make_service):
         log.count("no HTTP request") == 1, log
 
 
-def test_good_requests_still_pass(make_service):
-    svc = make_service()
+def test_good_requests_still_pass(service_factory):
+    svc = service_factory()
     tok = "Authorization: Bearer %s" % svc.token
     for data in (head("GET /healthz HTTP/1.1"),
                  head("GET /healthz HTTP/1.0"),
@@ -205,8 +185,8 @@ def test_good_requests_still_pass(make_service):
     assert (status, body["error"]["code"]) == (404, "line_not_found")
 
 
-def test_a_reply_to_head_has_no_body(make_service):
-    svc = make_service()
+def test_a_reply_to_head_has_no_body(service_factory):
+    svc = service_factory()
     with socket.create_connection(("127.0.0.1", svc.http_port),
                                   timeout=5) as s:
         s.sendall(head("HEAD /healthz HTTP/1.1"))
@@ -220,8 +200,8 @@ def test_a_reply_to_head_has_no_body(make_service):
         assert json.loads(body) == {"status": "ok"}
 
 
-def test_curl_sees_our_answers(make_service):
-    svc = make_service()
+def test_curl_sees_our_answers(service_factory):
+    svc = service_factory()
     base = "http://127.0.0.1:%d" % svc.http_port
 
     def curl(*args):
@@ -242,8 +222,8 @@ def test_curl_sees_our_answers(make_service):
         ("HTTP/1.1 414 URI Too Long", "uri_too_long")
 
 
-def test_next_request_on_a_kept_connection_is_checked(make_service):
-    svc = make_service()
+def test_next_request_on_a_kept_connection_is_checked(service_factory):
+    svc = service_factory()
     for bad, status in ((head("GET /%zz HTTP/1.1"), 400),
                         (head("GET /healthz HTTP/9.9"), 505),
                         (head("GET /healthz HTTP/1.1", "Upgrade: foo"), 400)):
@@ -262,8 +242,8 @@ def test_next_request_on_a_kept_connection_is_checked(make_service):
             assert closed(s)
 
 
-def test_a_head_in_pieces_is_waited_for_without_spinning(make_service):
-    svc = make_service()
+def test_a_head_in_pieces_is_waited_for_without_spinning(service_factory):
+    svc = service_factory()
     req = head("GET /api/v1/status HTTP/1.1",
                "Authorization: Bearer %s" % svc.token)
 
@@ -331,8 +311,8 @@ def pipelined(sock, reqs):
     return statuses
 
 
-def test_pipelined_requests(make_service):
-    svc = make_service()
+def test_pipelined_requests(service_factory):
+    svc = service_factory()
     tok = "Authorization: Bearer %s" % svc.token
     post = (head("POST /api/v1/calls HTTP/1.1", tok,
                  "Content-Type: application/json", "Content-Length: 2")
@@ -373,8 +353,8 @@ def test_pipelined_requests(make_service):
         assert closed(s)
 
 
-def test_websocket_upgrades(make_service):
-    svc = make_service()
+def test_websocket_upgrades(service_factory):
+    svc = service_factory()
     ws = ("GET /api/v1/ws?token=%s HTTP/1.1" % svc.token,
           "Connection: Upgrade", "Sec-WebSocket-Version: 13",
           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
@@ -404,9 +384,9 @@ def certs(tmp_path_factory):
     return out
 
 
-def test_tls_port(make_service, certs):
+def test_tls_port(service_factory, certs):
     ctx = ssl.create_default_context(cafile=str(certs / "ca.crt"))
-    svc = make_service(ssl_context=ctx,
+    svc = service_factory(ssl_context=ctx,
                        httpctl_tls_cert=str(certs / "server.crt"),
                        httpctl_tls_key=str(certs / "server.key"),
                        httpctl_tls_plain="allow")

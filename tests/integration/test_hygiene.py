@@ -13,7 +13,6 @@
   terminal.
 """
 
-import asyncio
 import json
 import os
 import pty
@@ -22,33 +21,11 @@ import socket
 import subprocess
 
 import pytest
-import websockets
 
+from helpers import wait_until, ws_status
 from sipphone_test import procs
-from sipphone_test.procs import wait_until
-from sipphone_test.service import Service
 
 WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-
-
-@pytest.fixture
-def make_service(request, tmp_path):
-    """make_service(start=True, **overrides) -> a Service, started unless
-    start=False; stopped at teardown."""
-    made = []
-
-    def make(start=True, **overrides):
-        svc = Service(overrides=overrides,
-                      workdir=tmp_path / ("svc%d" % len(made)))
-        made.append(svc)
-        return svc.start() if start else svc
-
-    yield make
-    rep = getattr(request.node, "rep_call", None)
-    for svc in made:
-        svc.stop()
-        if rep is None or rep.failed:
-            print("\n--- service log (tail) ---\n%s" % svc.log_tail(60))
 
 
 def exchange(port, data, timeout=5.0):
@@ -86,24 +63,10 @@ def upgrade(path, origin=None):
             ).encode()
 
 
-def ws_status(url, **kwargs):
-    """Python's websockets on url: 101 if it opens, else the HTTP status
-    it was refused with. A protocol error (such as "unsupported HTTP
-    version") is raised."""
-    async def go():
-        try:
-            async with websockets.connect(url, open_timeout=5, **kwargs):
-                return 101
-        except websockets.exceptions.InvalidStatusCode as exc:
-            return exc.status_code
-
-    return asyncio.run(go())
-
-
 # -- HTTP/1.1 everywhere ------------------------------------------------------
 
-def test_websockets_sees_401_and_403(make_service):
-    svc = make_service()
+def test_websockets_sees_401_and_403(service_factory):
+    svc = service_factory()
     url = svc.ws_url + "?token="
 
     assert ws_status(url + "wrong") == 401
@@ -121,8 +84,8 @@ def test_websockets_sees_401_and_403(make_service):
         assert json.loads(body)["error"]["code"]
 
 
-def test_curl_sees_http_11(make_service):
-    svc = make_service()
+def test_curl_sees_http_11(service_factory):
+    svc = service_factory()
 
     def curl(*args):
         out = subprocess.run(["curl", "-sS", "-i", "--max-time", "5"]
@@ -142,8 +105,8 @@ def test_curl_sees_http_11(make_service):
     assert re.search(r"(?im)^connection: close\r$", out), out
 
 
-def test_http_10_keep_alive_is_said(make_service):
-    svc = make_service()
+def test_http_10_keep_alive_is_said(service_factory):
+    svc = service_factory()
     req = b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
     with socket.create_connection(("127.0.0.1", svc.http_port), 5) as s:
         for _ in range(2):            # the connection stays for another
@@ -155,8 +118,8 @@ def test_http_10_keep_alive_is_said(make_service):
             assert json.loads(body) == {"status": "ok"}
 
 
-def test_every_refusal_is_http_11(make_service):
-    svc = make_service()
+def test_every_refusal_is_http_11(service_factory):
+    svc = service_factory()
     port, tok = svc.http_port, svc.token
     auth = "Authorization: Bearer %s\r\n" % tok
     cases = [
@@ -182,8 +145,8 @@ def test_every_refusal_is_http_11(make_service):
         assert json.loads(body)["error"]["code"], body
 
 
-def test_bytes_that_are_no_http_get_400(make_service):
-    svc = make_service()
+def test_bytes_that_are_no_http_get_400(service_factory):
+    svc = service_factory()
     since = svc.log_size()
     cases = [
         (b"\x00\x01\x02\xff\xfegarbage\r\n\r\n", 400, "not an HTTP request"),
@@ -213,8 +176,8 @@ def modes(path):
             for p in [path] + sorted(path.iterdir())}
 
 
-def test_state_dir_is_made_private_at_start(make_service):
-    svc = make_service(start=False, httpctl_token=None)
+def test_state_dir_is_made_private_at_start(service_factory):
+    svc = service_factory(start=False, httpctl_token=None)
     state = svc.state_dir
     state.mkdir(mode=0o755)
     os.chmod(state, 0o755)
@@ -241,10 +204,10 @@ def test_state_dir_is_made_private_at_start(make_service):
     assert "%s/events.db was mode 0644: now 0600" % state in log
 
 
-def test_new_state_dir_files_are_private_whatever_the_umask(make_service):
+def test_new_state_dir_files_are_private_whatever_the_umask(service_factory):
     old = os.umask(0o000)
     try:
-        svc = make_service(httpctl_token=None)
+        svc = service_factory(httpctl_token=None)
     finally:
         os.umask(old)
     token = (svc.state_dir / "token").read_text().strip()
@@ -255,7 +218,7 @@ def test_new_state_dir_files_are_private_whatever_the_umask(make_service):
     assert set(m.values()) == {0o600}, m
 
 
-def test_state_dir_of_another_user_stops_the_service(make_service,
+def test_state_dir_of_another_user_stops_the_service(service_factory,
                                                      tmp_path):
     if os.geteuid() == 0:
         theirs = tmp_path / "theirs"
@@ -263,7 +226,7 @@ def test_state_dir_of_another_user_stops_the_service(make_service,
         os.chown(theirs, 65534, 65534)
     else:
         theirs = "/usr/share"           # root's: refused, never changed
-    svc = make_service(start=False, httpctl_state_dir=str(theirs))
+    svc = service_factory(start=False, httpctl_state_dir=str(theirs))
     with pytest.raises(RuntimeError, match="exited with 1"):
         svc.start()
     assert re.search(r"httpctl: %s belongs to uid \d+, not to the service's"
@@ -276,7 +239,7 @@ def test_state_dir_of_another_user_stops_the_service(make_service,
         mine.mkdir(mode=0o700)
         (mine / "token").write_text("test-token-of-someone-else\n")
         os.chown(mine / "token", 65534, 65534)
-        svc = make_service(start=False, httpctl_state_dir=str(mine))
+        svc = service_factory(start=False, httpctl_state_dir=str(mine))
         with pytest.raises(RuntimeError, match="exited with 1"):
             svc.start()
         assert "%s/token belongs to uid 65534" % mine in svc.log_text()
@@ -284,9 +247,9 @@ def test_state_dir_of_another_user_stops_the_service(make_service,
 
 # -- the token ----------------------------------------------------------------
 
-def test_generated_token_is_shown_only_on_a_terminal(make_service,
+def test_generated_token_is_shown_only_on_a_terminal(service_factory,
                                                      monkeypatch):
-    svc = make_service(start=False, httpctl_token=None)
+    svc = service_factory(start=False, httpctl_token=None)
     master, slave = pty.openpty()
     shown = bytearray()
 

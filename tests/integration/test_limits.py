@@ -28,8 +28,7 @@ import time
 import pytest
 import websockets
 
-from sipphone_test.procs import wait_until
-from sipphone_test.service import Service
+from helpers import wait_until, ws_status
 
 TICK = os.sysconf("SC_CLK_TCK")
 GET = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -46,25 +45,6 @@ def nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     yield
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
-@pytest.fixture
-def make_service(request, tmp_path):
-    """make_service(baresip=..., **overrides) -> a started Service."""
-    made = []
-
-    def make(baresip="baresip", **overrides):
-        svc = Service(overrides=overrides, baresip=baresip,
-                      workdir=tmp_path / ("svc%d" % len(made)))
-        made.append(svc)
-        return svc.start()
-
-    yield make
-    rep = getattr(request.node, "rep_call", None)
-    for svc in made:
-        svc.stop()
-        if rep is None or rep.failed:
-            print("\n--- service log (tail) ---\n%s" % svc.log_tail(60))
 
 
 # -- measuring the service from outside ---------------------------------------
@@ -189,8 +169,8 @@ def healthz(svc):
 
 # -- the tests ----------------------------------------------------------------
 
-def test_1100_idle_connections(make_service):
-    svc = make_service(httpctl_conn_max="900", httpctl_conn_per_addr="1000")
+def test_1100_idle_connections(service_factory):
+    svc = service_factory(httpctl_conn_max="900", httpctl_conn_per_addr="1000")
     pid, port = svc.proc.pid, svc.http_port
     base = settled_fds(pid)
 
@@ -252,21 +232,8 @@ def test_1100_idle_connections(make_service):
     assert 1 <= refusals <= 2, svc.log_tail(20)
 
 
-def ws_status(url, **kwargs):
-    """Connect Python's websockets to url: 101, or the HTTP status it was
-    refused with (a protocol error is raised)."""
-    async def go():
-        try:
-            async with websockets.connect(url, open_timeout=5, **kwargs):
-                return 101
-        except websockets.exceptions.InvalidStatusCode as exc:
-            return exc.status_code
-
-    return asyncio.run(go())
-
-
-def test_per_address_cap(make_service):
-    svc = make_service()               # httpctl_conn_per_addr 32
+def test_per_address_cap(service_factory):
+    svc = service_factory()               # httpctl_conn_per_addr 32
     pid, port = svc.proc.pid, svc.http_port
     base = settled_fds(pid)
     url = "%s?token=%s" % (svc.ws_url, svc.token)
@@ -311,12 +278,12 @@ def test_per_address_cap(make_service):
     assert healthz(svc) == (200, {"status": "ok"})
 
 
-def test_out_of_descriptors_pauses_accepting(make_service, tmp_path):
+def test_out_of_descriptors_pauses_accepting(service_factory, tmp_path):
     wrapper = tmp_path / "baresip-nofile-64"
     wrapper.write_text("#!/bin/sh\nexec prlimit --nofile=64:64 baresip"
                        " \"$@\"\n")
     wrapper.chmod(0o755)
-    svc = make_service(baresip=str(wrapper), httpctl_conn_max="1000",
+    svc = service_factory(baresip=str(wrapper), httpctl_conn_max="1000",
                        httpctl_conn_per_addr="1000")
     pid, port = svc.proc.pid, svc.http_port
     assert "Max open files            64" in \

@@ -36,18 +36,6 @@ def stable(line):
     return {k: line.get(k) for k in STABLE}
 
 
-def metrics(svc):
-    """{series: value} of /metrics."""
-    status, _, body = svc.api("GET", "/metrics")
-    assert status == 200, body
-    values = {}
-    for line in body.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            values[series] = float(value)
-    return values
-
-
 def vmrss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -171,7 +159,7 @@ def test_takeover_from_another_address_is_refused(service):
 
         # said once a minute per line and address, counted every time
         assert len(log.find("line.takeover_refused")) == 1
-        assert metrics(service)[
+        assert service.metrics()[
             "sipphone_lines_takeovers_refused_total"] == 3
         assert [e["type"] for e in log.find()] == ["line.takeover_refused"]
 
@@ -302,7 +290,7 @@ def test_5000_users_leave_a_bounded_table(service_factory):
         assert Counter(answers.values()) == {200: 64, 503: 4936}
         lines = api_ok(svc, "GET", "/api/v1/lines")["lines"]
         assert len(lines) == 64 and all(ln["registered"] for ln in lines)
-        m = metrics(svc)
+        m = svc.metrics()
         assert m["sipphone_lines_known"] == 64
         assert m["sipphone_lines_full_total"] == 4936
 
@@ -355,7 +343,7 @@ def test_stray_info_floods_leave_nothing_behind(service_factory):
             answers = pipelined(c, [info(c, "stray-" + secrets.token_hex(8))
                                     for _ in range(5000)])
             assert Counter(answers.values()) == {481: 5000}
-            assert metrics(svc)["sipphone_sip_dialogs_traced"] == 0
+            assert svc.metrics()["sipphone_sip_dialogs_traced"] == 0
             rss.append(vmrss_kb(pid))
     print("\n3 floods of 5000 stray INFOs, new Call-IDs: VmRSS %s kB"
           " (%+d kB from the first flood to the third)"
@@ -372,9 +360,9 @@ def test_stray_info_floods_leave_nothing_behind(service_factory):
         assert ph.info("Signal=5\r\nDuration=160\r\n").status == 200
         digit = log.wait("dtmf", call=cid)
         assert digit["data"]["method"] == "info", digit
-        assert metrics(svc)["sipphone_sip_dialogs_traced"] == 1
+        assert svc.metrics()["sipphone_sip_dialogs_traced"] == 1
         assert ph.bye().status == 200
         log.wait("call.ended", call=cid)
-    wait_until(lambda: metrics(svc)["sipphone_sip_dialogs_traced"] == 0, 5,
+    wait_until(lambda: svc.metrics()["sipphone_sip_dialogs_traced"] == 0, 5,
                what="the call's notes gone")
     assert_healthy(svc)

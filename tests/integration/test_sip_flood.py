@@ -46,18 +46,6 @@ def kernel_drops(port):
     raise AssertionError("no UDP socket on 127.0.0.1:%d" % port)
 
 
-def metrics(svc):
-    """{series: value} of /metrics."""
-    status, _, body = svc.api("GET", "/metrics")
-    assert status == 200, body
-    values = {}
-    for line in body.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            values[series] = float(value)
-    return values
-
-
 RECEIVED = "sipphone_sip_received_total"
 DROPPED_RATE = 'sipphone_sip_dropped_total{reason="rate_limit"}'
 DROPPED_NOT_SIP = 'sipphone_sip_dropped_total{reason="not_sip"}'
@@ -71,7 +59,7 @@ class Counts:
         self.start = self.now()
 
     def now(self):
-        m = metrics(self.svc)
+        m = self.svc.metrics()
         return {"received": m[RECEIVED], "rate": m[DROPPED_RATE],
                 "not_sip": m[DROPPED_NOT_SIP],
                 "kernel": kernel_drops(self.svc.sip_port)}
@@ -207,7 +195,7 @@ def test_request_with_a_via_maddr_is_dropped(service):
     sender."""
     svc = service
     dropped = 'sipphone_sip_dropped_total{reason="via_maddr"}'
-    before = metrics(svc)[dropped]
+    before = svc.metrics()[dropped]
     trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     trap.bind(("127.0.0.3", 0))
     trap_port = trap.getsockname()[1]
@@ -222,7 +210,7 @@ def test_request_with_a_via_maddr_is_dropped(service):
             bad = bad.replace(b"%s:%d;" % (host.encode(), port),
                               b"%s:%d;" % (host.encode(), trap_port), 1)
             s.sendto(bad, ("127.0.0.1", svc.sip_port))
-            wait_until(lambda: metrics(svc)[dropped] == before + 1, 10,
+            wait_until(lambda: svc.metrics()[dropped] == before + 1, 10,
                        what="the maddr request dropped")
 
             # the control: answered, to the sender

@@ -287,6 +287,17 @@ class Service(procs.Child):
         finally:
             conn.close()
 
+    def metrics(self):
+        """{series: value} of GET /metrics (with the token)."""
+        status, _, body = self.api("GET", "/metrics")
+        assert status == 200, body
+        values = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                series, _, value = line.rpartition(" ")
+                values[series] = float(value)
+        return values
+
     def ws(self, query=None, token=_DEFAULT, headers=None):
         """A connected WSClient on /api/v1/ws; token goes in the query
         (default the service's; None: none). Raises HandshakeError."""
