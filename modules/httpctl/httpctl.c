@@ -68,6 +68,8 @@ static void ctl_destructor(void *arg)
 {
 	struct httpctl *c = arg;
 
+	/* first: STOPPING=1, if the UAs' shutdown did not say it */
+	mem_deref(c->sdnotify);
 	console_unregister();
 	if (c->core) {
 		api_unroute_arg(c->core->api, c);
@@ -293,6 +295,11 @@ static int ctl_alloc(struct httpctl **ctlp)
 	}
 
 	err = console_register(c);
+	if (err)
+		goto out;
+
+	/* last: READY=1 says all of the above is in place */
+	err = sdnotify_alloc(&c->sdnotify, c);
 	if (err)
 		goto out;
 

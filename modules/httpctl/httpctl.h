@@ -6,7 +6,7 @@
  *   sip/      registrar, lines, calls, DTMF, SIP trace, call quality
  *   webhook/  endpoints, the durable outbox, signing, retries, delivery
  *   api/      REST resources and WebSocket commands
- *   obs/      health, metrics, log level, console commands
+ *   obs/      health, metrics, log level, console commands, systemd
  *   www/      the operator console (web page)
  *
  * Dependencies go one way: api/ and obs/ read and drive sip/ and
@@ -35,6 +35,7 @@ struct httpctl {
 	struct webhooks *webhooks;    /* webhook/                      */
 	struct whdeliver *whdeliver;
 	struct health_cfg health;     /* obs/                          */
+	struct sdnotify *sdnotify;    /* systemd: ready, status, pings */
 };
 
 #endif

@@ -1,5 +1,6 @@
 /**
- * @file obs.h  Observability: health, metrics, log level, console commands
+ * @file obs.h  Observability: health, metrics, log level, console commands,
+ *              systemd's notifications
  *
  * Threads: main thread only.
  */
@@ -26,6 +27,16 @@ int  loglevel_read(const struct conf *conf);
 
 int  console_register(struct httpctl *ctl);
 void console_unregister(void);
+
+
+/*
+ * systemd (sdnotify.c): READY=1, STATUS= lines and calls, WATCHDOG=1 pings
+ * from the main loop, STOPPING=1; nothing without $NOTIFY_SOCKET
+ */
+
+struct sdnotify;
+
+int  sdnotify_alloc(struct sdnotify **snp, struct httpctl *ctl);
 
 
 /*

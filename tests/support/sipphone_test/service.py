@@ -72,6 +72,7 @@ class Service(procs.Child):
     overrides: config keys to set (see rewrite_config).
     ssl_context: speak https:// and wss:// with it (for a service with
     httpctl_tls_cert/key among its overrides); None: http:// and ws://.
+    env: variables added to baresip's environment (NOTIFY_SOCKET, ...).
     Attributes: sip_port, http_port, base_url, token, confdir, state_dir,
     log_path, proc.
     """
@@ -79,8 +80,10 @@ class Service(procs.Child):
     LOG_TAIL_LINES = 60
 
     def __init__(self, overrides=None, src=None, build=None,
-                 baresip="baresip", workdir=None, ssl_context=None):
+                 baresip="baresip", workdir=None, ssl_context=None,
+                 env=None):
         self.ssl_context = ssl_context
+        self.env = dict(env or {})
         dsrc, dbuild = paths()
         self.src = Path(src or dsrc)
         self.build = Path(build or dbuild)
@@ -134,6 +137,12 @@ class Service(procs.Child):
     def modules_dir(self):
         return self.build / "modules"
 
+    @property
+    def run_dir(self):
+        """baresip's working directory: the modules, as conf/config sets
+        no module_path."""
+        return self.modules_dir
+
     def _write_conf(self):
         src_conf = self.src / "conf"
         shutil.copytree(src_conf, self.confdir, dirs_exist_ok=True,
@@ -164,10 +173,17 @@ class Service(procs.Child):
                 self._write_conf()
                 self.log_path.unlink(missing_ok=True)
 
+    def launch(self):
+        """Start baresip and return at once (start() waits for /healthz)."""
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = procs.spawn([self.baresip, "-f", str(self.confdir)],
+                                self.log_path, cwd=str(self.run_dir),
+                                env=env)
+        return self
+
     def _start_once(self, timeout):
         log_start = self.log_size()
-        self.proc = procs.spawn([self.baresip, "-f", str(self.confdir)],
-                                self.log_path, cwd=str(self.modules_dir))
+        self.launch()
 
         def healthy():
             if "Address already in use" in self.log_from(log_start):
