@@ -172,6 +172,14 @@ def ulaw_ints(data):
     return [ULAW[b] for b in data]
 
 
+def same_audio(pcmu, l16):
+    """Is the PCMU frame the L16 one mu-law encoded? Each sample decodes
+    back to itself, but silence (0, as a late packet leaves it) encodes
+    to a zero code, which decodes to +-2."""
+    return all(ULAW[b] == x or (x == 0 and b in (0x7F, 0xFF))
+               for b, x in zip(pcmu, l16_ints(l16)))
+
+
 def floats(ints):
     return [x / 32768.0 for x in ints]
 
@@ -323,7 +331,7 @@ def test_phone_audio_l16_equals_pcmu_decoded(service, phone_factory, ws_open,
 
     off = align(pcmu, l16, key_a=ulaw_ints, key_b=l16_ints)
     assert off >= 1, off
-    same = [ulaw_ints(pcmu[off + k]) == l16_ints(l16[k])
+    same = [same_audio(pcmu[off + k], l16[k])
             for k in range(min(n_l, len(pcmu) - off))]
     assert len(same) >= 100
     bad = [k for k, ok in enumerate(same) if not ok]
