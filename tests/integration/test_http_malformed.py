@@ -22,7 +22,6 @@ and Connection: close, like every other refusal:
 """
 
 import json
-import os
 import socket
 import ssl
 import subprocess
@@ -30,9 +29,9 @@ import time
 
 import pytest
 
+from sipphone_test.procs import cpu_s
 from sipphone_test.service import paths
 
-TICK = os.sysconf("SC_CLK_TCK")
 GET = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 
 
@@ -83,11 +82,6 @@ def refused(port, data, status, code):
         assert rest == b"" and closed(s), data[:80]
 
 
-def cpu_s(svc):
-    """The service's CPU time so far, in seconds."""
-    with open("/proc/%d/stat" % svc.proc.pid) as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def head(line, *hdrs):
@@ -272,9 +266,9 @@ def test_a_head_in_pieces_is_waited_for_without_spinning(service_factory):
                                   timeout=5) as s:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Half: ")
         time.sleep(0.3)
-        before = cpu_s(svc)
+        before = cpu_s(svc.proc.pid)
         time.sleep(2.0)
-        spent = cpu_s(svc) - before
+        spent = cpu_s(svc.proc.pid) - before
         print("\nCPU while a half head waits: %.3f s in 2 s" % spent)
         assert spent < 0.3
         # the rest comes: served
@@ -287,10 +281,10 @@ def test_a_head_in_pieces_is_waited_for_without_spinning(service_factory):
                                   timeout=5) as s:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHo")
         time.sleep(0.2)
-        before = cpu_s(svc)
+        before = cpu_s(svc.proc.pid)
         s.shutdown(socket.SHUT_WR)
         assert closed(s)
-        assert cpu_s(svc) - before < 0.3
+        assert cpu_s(svc.proc.pid) - before < 0.3
 
     assert svc.api("GET", "/healthz", token=None)[0] == 200
 
@@ -333,13 +327,13 @@ def test_pipelined_requests(service_factory):
     # one with a body behind another: lws 4.1 would spin on it forever
     # (the whole service stopped); the first is served, then the
     # connection closes and the client retries the rest
-    before = cpu_s(svc)
+    before = cpu_s(svc.proc.pid)
     for _ in range(5):
         with socket.create_connection(("127.0.0.1", svc.http_port),
                                       timeout=5) as s:
             assert pipelined(s, [GET, post, GET]) == ["HTTP/1.1 200 OK"]
             assert closed(s)
-    assert cpu_s(svc) - before < 1.0
+    assert cpu_s(svc.proc.pid) - before < 1.0
     assert svc.api("GET", "/healthz", token=None)[0] == 200
 
     # a POST without Content-Length: lws would take the next request for
@@ -423,10 +417,10 @@ def test_tls_port(service_factory, certs):
                  "Authorization: Bearer %s" % svc.token,
                  "Content-Type: application/json", "Content-Length: 2")
             + b"{}")
-    before = cpu_s(svc)
+    before = cpu_s(svc.proc.pid)
     raw = socket.create_connection(("127.0.0.1", svc.http_port), timeout=5)
     with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
         assert pipelined(s, [GET, post, GET])[:1] == ["HTTP/1.1 200 OK"]
         assert closed(s)
-    assert cpu_s(svc) - before < 1.0
+    assert cpu_s(svc.proc.pid) - before < 1.0
     assert svc.api("GET", "/healthz", token=None)[0] == 200

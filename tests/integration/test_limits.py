@@ -29,8 +29,8 @@ import pytest
 import websockets
 
 from helpers import wait_until, ws_status
+from sipphone_test.procs import cpu_s
 
-TICK = os.sysconf("SC_CLK_TCK")
 GET = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 GET_CLOSE = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
 HEAD_TIMEOUT = 10      # lws's timeout_secs, the request head
@@ -49,16 +49,13 @@ def nofile():
 
 # -- measuring the service from outside ---------------------------------------
 
-def cpu_seconds(pid):
-    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def cpu_percent(pid, seconds):
     """The service's CPU over a window, in % of one core."""
-    c0, t0 = cpu_seconds(pid), time.monotonic()
+    c0, t0 = cpu_s(pid), time.monotonic()
     time.sleep(seconds)
-    return (cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100
+    return (cpu_s(pid) - c0) / (time.monotonic() - t0) * 100
 
 
 def fds(pid):

@@ -11,7 +11,6 @@ The floods switch the gate's per-source rate limit off
 the SIP trace; they are about what those keep, not about the gate.
 """
 
-import os
 import re
 import secrets
 import socket
@@ -19,6 +18,7 @@ import time
 from collections import Counter
 
 from helpers import EventLog, api_ok, assert_healthy, wait_until
+from sipphone_test.procs import cpu_s, rss_kb
 from sipphone_test.sipraw import RawPhone, SipResponse, SipUdpClient
 
 FFFD = "\ufffd"
@@ -36,19 +36,8 @@ def stable(line):
     return {k: line.get(k) for k in STABLE}
 
 
-def vmrss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for %d" % pid)
 
 
-def cpu_s(pid):
-    """User + system CPU seconds of a process."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def lists_answer(svc):
@@ -282,10 +271,10 @@ def test_5000_users_leave_a_bounded_table(service_factory):
     svc = service_factory(httpctl_sip_rate="off")
     pid = svc.proc.pid
     with SipUdpClient(svc.sip_server) as c:
-        rss0, cpu0, t0 = vmrss_kb(pid), cpu_s(pid), time.monotonic()
+        rss0, cpu0, t0 = rss_kb(pid), cpu_s(pid), time.monotonic()
         answers = pipelined(c, registers(c, ["u%d" % i
                                              for i in range(5000)]))
-        t1, cpu1, rss1 = time.monotonic(), cpu_s(pid), vmrss_kb(pid)
+        t1, cpu1, rss1 = time.monotonic(), cpu_s(pid), rss_kb(pid)
 
         assert Counter(answers.values()) == {200: 64, 503: 4936}
         lines = api_ok(svc, "GET", "/api/v1/lines")["lines"]
@@ -302,7 +291,7 @@ def test_5000_users_leave_a_bounded_table(service_factory):
         # a second wave of other users changes nothing
         answers = pipelined(c, registers(c, ["v%d" % i
                                              for i in range(5000)]))
-        rss2 = vmrss_kb(pid)
+        rss2 = rss_kb(pid)
         assert Counter(answers.values()) == {503: 5000}
         assert len(api_ok(svc, "GET", "/api/v1/lines")["lines"]) == 64
 
@@ -337,14 +326,14 @@ def info(client, call_id, cseq=1):
 def test_stray_info_floods_leave_nothing_behind(service_factory):
     svc = service_factory(httpctl_sip_rate="off")
     pid = svc.proc.pid
-    rss = [vmrss_kb(pid)]
+    rss = [rss_kb(pid)]
     with SipUdpClient(svc.sip_server, host="127.0.0.2") as c:
         for _ in range(3):
             answers = pipelined(c, [info(c, "stray-" + secrets.token_hex(8))
                                     for _ in range(5000)])
             assert Counter(answers.values()) == {481: 5000}
             assert svc.metrics()["sipphone_sip_dialogs_traced"] == 0
-            rss.append(vmrss_kb(pid))
+            rss.append(rss_kb(pid))
     print("\n3 floods of 5000 stray INFOs, new Call-IDs: VmRSS %s kB"
           " (%+d kB from the first flood to the third)"
           % (" -> ".join(str(r) for r in rss), rss[3] - rss[1]))

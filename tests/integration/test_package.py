@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from sipphone_test import procs
-from sipphone_test.installed import (CONF_DIR, MODULE_DIR, STATE_DIR, UNIT,
+from sipphone_test.installed import (CONF_DIR, STATE_DIR, UNIT,
                                      InstalledService, unpack)
 from sipphone_test.service import paths
 

@@ -19,6 +19,7 @@ import socket
 import time
 
 from helpers import EventLog, api_ok, assert_healthy, ring, wait_until
+from sipphone_test.procs import rss_kb
 from sipphone_test.sipraw import RawPhone
 
 FLOOD = 20000
@@ -26,12 +27,6 @@ RSS_GROWTH_MAX_KB = 4 * 1024
 FLOODER = "127.0.0.2"
 
 
-def vmrss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for %d" % pid)
 
 
 def kernel_drops(port):
@@ -120,7 +115,7 @@ def test_options_burst_from_one_address(service, phone_factory):
     assert_healthy(svc)
 
     counts = Counts(svc)
-    rss0 = vmrss_kb(pid)
+    rss0 = rss_kb(pid)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((FLOODER, 0))
         host, port = s.getsockname()
@@ -142,7 +137,7 @@ def test_options_burst_from_one_address(service, phone_factory):
         answered = drain(s)
         d = counts.delta()
 
-    rss1 = vmrss_kb(pid)
+    rss1 = rss_kb(pid)
     print("\nburst of %d OPTIONS in %.2f s (settled after %.2f s):"
           " %d answered, %d dropped by the gate, %d by the kernel;"
           " VmRSS %d kB -> %d kB (%+d kB)" % (

@@ -111,3 +111,19 @@ class Child:
 
     def log_tail(self, lines=None):
         return tail(self.log_path, lines or self.LOG_TAIL_LINES)
+
+
+def rss_kb(pid):
+    """Resident memory of a process, in KiB (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def cpu_s(pid):
+    """User + system CPU seconds a process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
