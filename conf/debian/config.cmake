@@ -52,6 +52,11 @@ edit("\n# Modules \\(loaded from the working directory, see above\\)\n"
 edit("\nmodule\t+stdio\\.so[^\n]*\n"
      "\n#module\t\t\tstdio.so\t# the console needs a terminal: none here\n")
 
+# menu.so writes a call's status line to stderr every 100 ms: under
+# systemd that is ten journal lines a second per call
+edit("\nmodule_app\t+menu\\.so\n"
+     "\nmodule_app\t\tmenu.so\nstatmode_default\toff\t\t# no call status line in the journal\n")
+
 # the unit's StateDirectory=, made 0700 for the user sipphone
 edit("\n#httpctl_state_dir[ \t][^\n]*\n"
      "\nhttpctl_state_dir	${STATE_DIR}	# the token, events, webhooks\n")

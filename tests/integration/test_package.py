@@ -127,6 +127,8 @@ def test_installed_config_has_installed_paths(root, listing):
     assert keys["httpctl_state_dir"] == ["/var/lib/sipphone"]
     # a service has no terminal for the console
     assert "stdio.so" not in keys["module"]
+    # nor a call status line for the journal every 100 ms
+    assert keys["statmode_default"] == ["off"]
     # every module it loads is in module_path
     for mod in keys["module"] + keys.get("module_app", []):
         assert "usr/lib/sipphone/" + mod in listing, mod
