@@ -261,8 +261,12 @@ def test_registered_phone_in_a_call_is_not_limited(service):
             answered.update(b for b in branches if b in via)
         d = counts.delta()
         assert d["rate"] == 0, d
-        # (a datagram the kernel found no room for is not ours to count)
-        assert len(answered) == 300 - d["kernel"], (len(answered), d)
+        # (a datagram the kernel found no room for, at either end, is not
+        # ours to count: the phone reads only once all 300 are sent, and
+        # on a busy machine its socket's buffer may overflow)
+        lost = d["kernel"] + kernel_drops(ph.port)
+        assert len(answered) == 300 - lost, (len(answered), lost, d)
+        assert len(answered) >= 100, (len(answered), lost, d)
 
         assert ph.bye().status == 200
         log.wait("call.ended", call=cid)
