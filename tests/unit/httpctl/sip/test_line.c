@@ -83,6 +83,7 @@ static void test_line_bind(void **state)
 	struct fixture *fx = *state;
 	struct line *line;
 	json_t *data;
+	uint64_t t0 = tmr_jiffies();
 
 	assert_null(lines_find(fx->lines, "100"));
 
@@ -96,7 +97,10 @@ static void test_line_bind(void **state)
 	assert_string_equal("sip:100@192.168.1.50:5060", line->dial_uri);
 	assert_string_equal("Grandstream HT802 1.0.51.2", line->user_agent);
 	assert_int_equal(3600, line->expires);
-	assert_int_equal(3600, line_expires_left(line));
+	/* less the seconds since the bind, rounded up: more than one under
+	   valgrind in an emulated arm chroot (scripts/test-arch) */
+	assert_in_range(line_expires_left(line),
+			3600 - (tmr_jiffies() - t0) / 1000 - 1, 3600);
 	assert_true(line->registered_at > 0);
 	assert_int_equal(line->registered_at, line->last_register_at);
 	assert_true(tmr_isrunning(&line->tmr));
@@ -109,8 +113,9 @@ static void test_line_bind(void **state)
 	assert_string_equal("192.168.1.50:5060", jstr(data, "source"));
 	assert_string_equal("Grandstream HT802 1.0.51.2",
 			    jstr(data, "user_agent"));
-	assert_int_equal(3600, json_integer_value(
-				 json_object_get(data, "expires_s")));
+	/* counted when the event is made, after the store's write */
+	assert_in_range(json_integer_value(json_object_get(data, "expires_s")),
+			3600 - (tmr_jiffies() - t0) / 1000 - 1, 3600);
 
 	assert_int_equal(1, lines_registered_count(fx->lines));
 	assert_ptr_equal(line, lines_first_registered(fx->lines));
@@ -121,12 +126,13 @@ static void test_line_refresh(void **state)
 {
 	struct fixture *fx = *state;
 	struct line *line;
-	uint64_t registered_at;
+	uint64_t registered_at, t0;
 
 	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
 				      "192.168.1.50", 5060, 3600));
 	line = lines_find(fx->lines, "100");
 	registered_at = line->registered_at;
+	t0 = tmr_jiffies();
 
 	/* same contact, same source: no event, new expiry */
 	assert_int_equal(0, bind_line(fx, "100", "sip:100@192.168.1.50:5060",
@@ -135,7 +141,8 @@ static void test_line_refresh(void **state)
 	assert_int_equal(1, event_count(fx));
 	assert_ptr_equal(line, lines_find(fx->lines, "100"));
 	assert_int_equal(1800, line->expires);
-	assert_int_equal(1800, line_expires_left(line));
+	assert_in_range(line_expires_left(line),
+			1800 - (tmr_jiffies() - t0) / 1000 - 1, 1800);
 	assert_int_equal(registered_at, line->registered_at);
 	assert_true(line->last_register_at >= registered_at);
 }
