@@ -47,6 +47,8 @@
  * Threads: main thread only.
  */
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "sipphone.h"
 #include "httpctl.h"
@@ -211,6 +213,50 @@ static int webhooks_init(struct httpctl *c, const struct conf *conf)
 }
 
 
+enum { CONF_FILE_MAX = 1 << 20 };
+
+/* The default caller ID: from the config file's text, as the name may
+   have spaces (caller.c) */
+static int caller_read(struct caller *c)
+{
+	char path[512], *text = NULL;
+	FILE *f = NULL;
+	size_t n;
+	int err;
+
+	err = conf_path_get(path, sizeof(path));
+	if (err)
+		return err;
+
+	if (re_snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			"/config") < 0)
+		return ENAMETOOLONG;
+
+	text = mem_alloc(CONF_FILE_MAX + 1, NULL);
+	if (!text)
+		return ENOMEM;
+
+	f = fopen(path, "r");
+	if (!f) {
+		err = errno;
+		warning("httpctl: %s: %m\n", path, err);
+		goto out;
+	}
+
+	n = fread(text, 1, CONF_FILE_MAX, f);
+	text[n] = '\0';
+
+	err = caller_conf(c, text);
+
+ out:
+	if (f)
+		(void)fclose(f);
+	mem_deref(text);
+
+	return err;
+}
+
+
 static int ctl_alloc(struct httpctl **ctlp)
 {
 	const struct conf *conf = conf_cur();
@@ -245,6 +291,10 @@ static int ctl_alloc(struct httpctl **ctlp)
 	c->sipauth = mem_ref(gcfg.auth);
 
 	err = health_cfg_read(&c->health, conf);
+	if (err)
+		goto out;
+
+	err = caller_read(&c->caller);
 	if (err)
 		goto out;
 

@@ -20,6 +20,7 @@
 #ifndef HTTPCTL_H
 #define HTTPCTL_H
 
+#include "sip/sip.h"
 #include "obs/obs.h"
 
 
@@ -32,6 +33,7 @@ struct httpctl {
 	struct sipauth *sipauth;      /* digest credentials, challenges  */
 	struct gate *gate;            /* in front of libre's SIP over UDP */
 	struct calls *calls;
+	struct caller caller;         /* the phone's caller ID by default */
 	struct webhooks *webhooks;    /* webhook/                      */
 	struct whdeliver *whdeliver;
 	struct health_cfg health;     /* obs/                          */

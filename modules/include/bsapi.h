@@ -180,6 +180,9 @@ enum ua_event {
 typedef void (ua_event_h)(struct ua *ua, enum ua_event ev,
 			  struct call *call, const char *prm, void *arg);
 
+const char *account_display_name(const struct account *acc);
+int  account_set_display_name(struct account *acc, const char *dname);
+
 int  ua_alloc(struct ua **uap, const char *aor);
 int  ua_connect(struct ua *ua, struct call **callp, const char *from_uri,
 		const char *req_uri, enum vidmode vmode);
@@ -188,6 +191,7 @@ void ua_hangup(struct ua *ua, struct call *call, uint16_t scode,
 int  ua_answer(struct ua *ua, struct call *call, enum vidmode vmode);
 void ua_set_catchall(struct ua *ua, bool enabled);
 const char *ua_aor(const struct ua *ua);
+struct account *ua_account(const struct ua *ua);
 struct list *ua_calls(const struct ua *ua);
 
 int  uag_event_register(ua_event_h *eh, void *arg);

@@ -110,15 +110,21 @@ static void webhook_args(const json_t *args)
 static void call_args(const json_t *args)
 {
 	const json_t *jdigits = json_object_get(args, "digits");
+	static const struct caller deflt = {.name = "sipphone"};
+	struct caller caller;
 	struct sp_err e;
 	uint32_t ring_s = 0;
 	const char *d;
 	size_t i;
 
-	if (callargs_dial(args, &ring_s, &e))
+	if (callargs_dial(args, &deflt, &ring_s, &caller, &e))
 		refusal_check(&e);
-	else
+	else {
 		assert(ring_s >= 1 && ring_s <= 600);
+		assert(!strpbrk(caller.name, "\"\\\r\n"));
+		assert(strspn(caller.number, "0123456789*#+") ==
+		       strlen(caller.number));
+	}
 
 	if (callargs_call(json_object_get(args, "call"), &e))
 		refusal_check(&e);

@@ -642,3 +642,64 @@ def test_call_taken_only_from_the_address_its_line_registered_from(
     assert (closed.get("param") or "").startswith("403"), closed
     assert log.types(since=since, prefix="call.") == []
     assert_healthy(service)
+
+
+# -- caller ID on the phone ---------------------------------------------------
+
+def test_caller_id_shown_on_the_phone(service_factory, phone_factory):
+    """POST /calls and WS dial take "caller":{"name","number"}: the
+    phone's INVITE has From "<name>" <sip:<number>@...>; the config's
+    httpctl_caller_name (with spaces) and _number are the default;
+    bad values get 400 invalid_field."""
+    svc = service_factory(httpctl_caller_name="Front door",
+                          httpctl_caller_number="200")
+    phone = phone_factory(line="100", answer="manual",
+                          server=svc.sip_server)
+    phone.wait_registered(10)
+
+    def ring_as(body):
+        m = phone.mark()
+        call = api_ok(svc, "POST", "/api/v1/calls", body, 201)
+        ev = phone.wait_event("CALL_INCOMING", 5, since=m)
+        api_ok(svc, "DELETE", "/api/v1/calls/%s" % call["id"], None, 200)
+        phone.wait_event("CALL_CLOSED", 5, since=m)
+        return call, ev
+
+    # the config's default
+    call, ev = ring_as({"line": "100"})
+    assert ev.get("peerdisplayname") == "Front door", ev
+    assert ev["peeruri"].startswith("sip:200@"), ev
+    assert call["from"].startswith("sip:200@"), call
+
+    # per call, UTF-8 included; a null number keeps the default's
+    call, ev = ring_as({"line": "100", "caller": {"name": "Tür 2",
+                                                  "number": None}})
+    assert ev.get("peerdisplayname") == "Tür 2", ev
+    assert ev["peeruri"].startswith("sip:200@"), ev
+    call, ev = ring_as({"line": "100", "caller": {"number": "+4930123"}})
+    assert ev.get("peerdisplayname") == "Front door", ev
+    assert ev["peeruri"].startswith("sip:+4930123@"), ev
+
+    # over the WebSocket
+    m = phone.mark()
+    ws = svc.ws({"audio": "none"})
+    try:
+        ws.send_json({"type": "command", "id": "d1", "command": "dial",
+                      "args": {"line": "100", "caller": {
+                          "name": "Gate", "number": "7"}}})
+        resp = ws.wait_text(lambda t: t.get("id") == "d1", 5)
+        assert resp["ok"] is True, resp
+        ev = phone.wait_event("CALL_INCOMING", 5, since=m)
+        assert ev.get("peerdisplayname") == "Gate", ev
+        assert ev["peeruri"].startswith("sip:7@"), ev
+    finally:
+        ws.close()
+    call_id = resp["result"]["id"]
+    api_ok(svc, "DELETE", "/api/v1/calls/%s" % call_id, None, 200)
+
+    for bad in ({"name": 'a"b'}, {"name": ""}, {"name": "x" * 65},
+                {"name": "a\nb"}, {"number": "12a"}, {"number": ""},
+                {"number": 200}, "Front door"):
+        assert_error(svc, "POST", "/api/v1/calls",
+                     {"line": "100", "caller": bad}, 400, "invalid_field")
+    assert_healthy(svc)

@@ -22,7 +22,8 @@ struct pcall;
  * looked at
  */
 
-int  callargs_dial(const json_t *args, uint32_t *ring_sp,
+int  callargs_dial(const json_t *args, const struct caller *deflt,
+		   uint32_t *ring_sp, struct caller *caller,
 		   struct sp_err *err);
 int  callargs_call(const json_t *jid, struct sp_err *err);
 int  callargs_digits(const json_t *jdigits, struct sp_err *err);

@@ -19,23 +19,59 @@ enum {
 };
 
 
+/* "caller":{"name":"Front door","number":"200"}: either may be absent
+   or null (the default's is kept) */
+static int caller_read(const json_t *jcaller, struct caller *caller,
+		       struct sp_err *err)
+{
+	const json_t *jname, *jnum;
+
+	if (!jcaller || json_is_null(jcaller))
+		return 0;
+
+	if (!json_is_object(jcaller))
+		return sp_err_set(err, 400, "invalid_field",
+				  "\"caller\" must be an object");
+
+	jname = json_object_get(jcaller, "name");
+	jnum = json_object_get(jcaller, "number");
+	if ((jname && !json_is_null(jname) && !json_is_string(jname)) ||
+	    (jnum && !json_is_null(jnum) && !json_is_string(jnum)) ||
+	    caller_set(caller, json_string_value(jname),
+		       json_string_value(jnum)))
+		return sp_err_set(err, 400, "invalid_field",
+				  "\"caller\": \"name\" is 1 to %d bytes"
+				  " without control characters, '\"' or"
+				  " '\\', \"number\" 1 to %d of 0-9 * # +",
+				  CALLER_NAME_MAX, CALLER_NUMBER_MAX);
+
+	return 0;
+}
+
+
 /**
- * Check the arguments of a dial: {"line":"100", "ring_timeout_s":60},
- * both optional (a null line: the only registered one)
+ * Check the arguments of a dial: {"line":"100", "ring_timeout_s":60,
+ * "caller":{"name":"Front door","number":"200"}}, all optional (a null
+ * line: the only registered one)
  *
  * @param args     Arguments (any JSON value; a non-object has none)
+ * @param deflt    The default caller ID
  * @param ring_sp  Returned ring timeout, seconds
+ * @param caller   Returned caller ID: the default's, with what args set
  * @param err      Why not
  *
  * @return 0 if they are fine, otherwise errorcode (err says why)
  */
-int callargs_dial(const json_t *args, uint32_t *ring_sp, struct sp_err *err)
+int callargs_dial(const json_t *args, const struct caller *deflt,
+		  uint32_t *ring_sp, struct caller *caller,
+		  struct sp_err *err)
 {
 	const json_t *jring = json_object_get(args, "ring_timeout_s");
 	const json_t *jline = json_object_get(args, "line");
 	json_int_t ring_s = RING_TIMEOUT_S;
+	int e;
 
-	if (!ring_sp)
+	if (!deflt || !ring_sp || !caller)
 		return EINVAL;
 
 	if (jring) {
@@ -49,6 +85,11 @@ int callargs_dial(const json_t *args, uint32_t *ring_sp, struct sp_err *err)
 	if (jline && !json_is_null(jline) && !json_is_string(jline))
 		return sp_err_set(err, 400, "invalid_field",
 				  "\"line\" must be a string");
+
+	*caller = *deflt;
+	e = caller_read(json_object_get(args, "caller"), caller, err);
+	if (e)
+		return e;
 
 	*ring_sp = (uint32_t)ring_s;
 

@@ -71,10 +71,11 @@ int callops_dial(struct httpctl *ctl, const json_t *args, struct pcall **pcp,
 {
 	const struct line *line;
 	const struct pcall *busy;
+	struct caller caller;
 	uint32_t ring_s;
 	int e;
 
-	e = callargs_dial(args, &ring_s, err);
+	e = callargs_dial(args, &ctl->caller, &ring_s, &caller, err);
 	if (e)
 		return e;
 
@@ -87,7 +88,7 @@ int callops_dial(struct httpctl *ctl, const json_t *args, struct pcall **pcp,
 		return sp_err_set(err, 409, "line_busy",
 				  "line %s is in call %s", line->id, busy->id);
 
-	e = calls_dial(ctl->calls, line, ring_s, pcp);
+	e = calls_dial(ctl->calls, line, &caller, ring_s, pcp);
 	if (e) {
 		sp_err_set(err, 502, "dial_failed",
 			   "could not ring line %s: %m", line->id, e);

@@ -699,27 +699,73 @@ static void ring_timeout(void *arg)
 }
 
 
+/*
+ * Connect with the caller ID the phone shows: the From's user is the
+ * number (ua_connect()'s from_uri), its display name the account's,
+ * which is set for this one call (call_alloc() copies it) and put back
+ */
+static int connect_as(struct calls *calls, const struct line *line,
+		      const struct caller *caller, char *from, size_t sz,
+		      struct call **callp)
+{
+	struct account *acc = ua_account(calls->ua);
+	char *dname = NULL;
+	int err;
+
+	str_ncpy(from, ua_aor(calls->ua), sz);
+	if (caller && caller->number[0]) {
+		err = caller_from_uri(from, sz, ua_aor(calls->ua),
+				      caller->number);
+		if (err)
+			return err;
+	}
+
+	if (!caller || !caller->name[0])
+		return ua_connect(calls->ua, callp, from, line->dial_uri,
+				  VIDMODE_OFF);
+
+	if (account_display_name(acc)) {
+		err = str_dup(&dname, account_display_name(acc));
+		if (err)
+			return err;
+	}
+
+	err = account_set_display_name(acc, caller->name);
+	if (!err)
+		err = ua_connect(calls->ua, callp, from, line->dial_uri,
+				 VIDMODE_OFF);
+
+	(void)account_set_display_name(acc, dname);
+	mem_deref(dname);
+
+	return err;
+}
+
+
 /**
  * Ring the phone on a line
  *
  * @param calls   Call table
  * @param line    A registered, idle line
+ * @param caller  Caller ID the phone shows, or NULL for the account's
  * @param ring_s  Give up after this many seconds of ringing (0: never)
  * @param pcp     Returned call (owned by the table)
  *
  * @return 0 if success, otherwise errorcode
  */
 int calls_dial(struct calls *calls, const struct line *line,
-	       uint32_t ring_s, struct pcall **pcp)
+	       const struct caller *caller, uint32_t ring_s,
+	       struct pcall **pcp)
 {
 	struct call *call = NULL;
 	struct pcall *pc = NULL;
+	char from[256];
 	int err;
 
 	if (!calls || !line || !pcp)
 		return EINVAL;
 
-	err = ua_connect(calls->ua, &call, NULL, line->dial_uri, VIDMODE_OFF);
+	err = connect_as(calls, line, caller, from, sizeof(from), &call);
 	if (err) {
 		errlog("httpctl: ringing line %s at %s: %m\n",
 			line->id, line->dial_uri, err);
@@ -728,7 +774,7 @@ int calls_dial(struct calls *calls, const struct line *line,
 
 	err = pcall_alloc(&pc, calls, call, line->id, PCALL_TO_PHONE);
 	if (!err)
-		err = str_dup(&pc->from, ua_aor(calls->ua));
+		err = str_dup(&pc->from, from);
 	if (err) {
 		mem_deref(pc);
 		ua_hangup(calls->ua, call, 0, NULL);

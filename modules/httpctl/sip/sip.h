@@ -257,10 +257,27 @@ struct calls_stats {
 	double mos_sum;        /* ... and the sum of their MOS            */
 };
 
+/* Who the phone is told calls it: the From's display name and user */
+enum {
+	CALLER_NAME_MAX = 64,    /* bytes of UTF-8 */
+	CALLER_NUMBER_MAX = 32,
+};
+
+struct caller {
+	char name[CALLER_NAME_MAX + 1];      /* "": the account's        */
+	char number[CALLER_NUMBER_MAX + 1];  /* "": the account's user   */
+};
+
+int  caller_set(struct caller *c, const char *name, const char *number);
+int  caller_conf(struct caller *c, const char *text);
+int  caller_from_uri(char *buf, size_t sz, const char *aor,
+		     const char *number);
+
 int  calls_alloc(struct calls **callsp, struct ua *ua, struct lines *lines,
 		 struct evbus *bus, struct evstore *store, struct sip *sip);
 int  calls_dial(struct calls *calls, const struct line *line,
-		uint32_t ring_s, struct pcall **pcp);
+		const struct caller *caller, uint32_t ring_s,
+		struct pcall **pcp);
 int  calls_answer(struct pcall *pc);
 int  calls_hangup(struct pcall *pc);
 int  calls_send_dtmf(struct pcall *pc, const char *digits);
