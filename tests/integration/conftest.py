@@ -18,6 +18,7 @@ from sipphone_test import ports  # noqa: E402
 from sipphone_test.fakephone import FakePhone  # noqa: E402
 from sipphone_test.linphone import Linphone  # noqa: E402
 from sipphone_test.service import Service  # noqa: E402
+from sipphone_test.whreceiver import Receiver  # noqa: E402
 
 
 # -- skips count as failures -------------------------------------------------
@@ -92,6 +93,14 @@ def service_factory(request):
                   % (svc.log_path, svc.log_tail(80)))
         else:
             svc.cleanup()
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on 127.0.0.1 (sipphone_test/whreceiver.py)."""
+    rx = Receiver()
+    yield rx
+    rx.close()
 
 
 @pytest.fixture

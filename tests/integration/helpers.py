@@ -9,6 +9,7 @@
 - raw_ws: a WebSocket client socket that will read nothing (stalled).
 - ring: the API rings a phone that answers by hand; it is ringing.
 - ws_status: what Python's websockets gets from a WebSocket URL.
+- read_to_close: the bytes of a connection until the server closes it.
 """
 
 import asyncio
@@ -23,7 +24,7 @@ from sipphone_test.procs import wait_until  # noqa: F401  (re-export)
 from sipphone_test.wsclient import accept_key
 
 __all__ = ["EventLog", "api_ok", "assert_error", "assert_healthy",
-           "wait_until", "phone_events", "raw_ws", "ring", "ws_status"]
+           "wait_until", "phone_events", "raw_ws", "ring", "ws_status", "read_to_close"]
 
 
 class EventLog:
@@ -211,3 +212,19 @@ def ws_status(url, **kwargs):
             return exc.status_code
 
     return asyncio.run(go())
+
+
+def read_to_close(sock, timeout=5.0):
+    """Every byte sock receives until the server closes it (EOF or a
+    reset): a refused or answered connection."""
+    sock.settimeout(timeout)
+    buf = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except ConnectionResetError:
+        pass
+    return buf

@@ -29,7 +29,6 @@ from pathlib import Path
 import pytest
 
 from helpers import EventLog, api_ok, wait_until
-from sipphone_test.whreceiver import Receiver
 
 DISK = "4m"
 
@@ -47,13 +46,6 @@ def small_disk():
         if subprocess.run(["umount", str(where)]).returncode:
             subprocess.run(["umount", "-l", str(where)], check=True)
         where.rmdir()
-
-
-@pytest.fixture
-def receiver():
-    rx = Receiver()
-    yield rx
-    rx.close()
 
 
 def fill(path):

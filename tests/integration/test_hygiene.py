@@ -22,7 +22,7 @@ import subprocess
 
 import pytest
 
-from helpers import wait_until, ws_status
+from helpers import read_to_close, wait_until, ws_status
 from sipphone_test import procs
 
 WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -30,18 +30,9 @@ WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
 def exchange(port, data, timeout=5.0):
     """Send data on a new connection; every byte until the server closes."""
-    buf = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        except ConnectionResetError:
-            pass
-    return buf
+        return read_to_close(s, timeout)
 
 
 def parse(reply):

@@ -28,7 +28,7 @@ import time
 import pytest
 import websockets
 
-from helpers import wait_until, ws_status
+from helpers import read_to_close, wait_until, ws_status
 from sipphone_test.procs import cpu_s
 
 GET = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -48,7 +48,6 @@ def nofile():
 
 
 # -- measuring the service from outside ---------------------------------------
-
 
 
 def cpu_percent(pid, seconds):
@@ -105,21 +104,6 @@ def open_idle(port, n, src="127.0.0.1"):
     wait_until(lambda: accept_backlog(port) == 0, 5,
                what="the service accepting")
     return socks
-
-
-def read_reply(s, timeout=5.0):
-    """Bytes until the server closes (a refused or answered socket)."""
-    s.settimeout(timeout)
-    buf = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    except ConnectionResetError:
-        pass
-    return buf
 
 
 def has_bytes_or_eof(s):
@@ -193,7 +177,7 @@ def test_1100_idle_connections(service_factory):
                what="200 refusals")
     assert not any(has_bytes_or_eof(s) for s, _ in held)
     for s, _ in refused:
-        assert refusal(read_reply(s)) == "too_many_connections"
+        assert refusal(read_to_close(s)) == "too_many_connections"
         s.close()
     assert fds(pid) == base + 900
 
@@ -241,14 +225,14 @@ def test_per_address_cap(service_factory):
     # the 33rd from 127.0.0.1 is refused, at once and cleanly
     s = connect(port)
     s.sendall(GET)
-    assert refusal(read_reply(s)) == "too_many_connections"
+    assert refusal(read_to_close(s)) == "too_many_connections"
     s.close()
     assert ws_status(url) == 503
 
     # another address is served
     s = connect(port, src="127.0.0.2")
     s.sendall(GET_CLOSE)
-    reply = read_reply(s)
+    reply = read_to_close(s)
     assert reply.startswith(b"HTTP/1.1 200 "), reply[:100]
     s.close()
 

@@ -32,17 +32,9 @@ import pytest
 
 from helpers import EventLog, api_ok, wait_until
 from sipphone_test.sipraw import SipUdpClient
-from sipphone_test.whreceiver import Receiver
 
 POST_TIMEOUT_MS = 15000
 KEPT = 10
-
-
-@pytest.fixture
-def receiver():
-    rx = Receiver()
-    yield rx
-    rx.close()
 
 
 @pytest.fixture

@@ -64,12 +64,6 @@ FRAMES_PER_S = 50
 
 # -- tools -------------------------------------------------------------------
 
-@pytest.fixture
-def receiver():
-    rx = Receiver()
-    yield rx
-    rx.close()
-
 
 @pytest.fixture
 def receivers():

@@ -85,13 +85,6 @@ def node_verify(tmp_path, secret, headers, body):
 # {path, headers, body, event, at, ...}, wait(path, count, timeout).
 
 
-@pytest.fixture
-def receiver():
-    rx = Receiver()
-    yield rx
-    rx.close()
-
-
 # -- helpers -----------------------------------------------------------------
 
 def create(service, url, events=("*",), **extra):
